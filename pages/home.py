@@ -1,0 +1,46 @@
+"""Home: what the playground is, the device it trains on, and whether MNIST is here."""
+
+import streamlit as st
+
+from playground import data, system
+from ui import session
+
+st.title("🔥 PyTorch Playground")
+st.markdown(
+    "The classic *getting started with PyTorch* tutorial, made live: **train** the tutorial's "
+    "MNIST network with your own settings and watch it learn, **draw** a digit and see that very "
+    "network read your handwriting, and **explore** tensors, dtypes, the GPU and autograd."
+)
+
+info = system.device_info()
+root = session.data_dir()
+col_device, col_data = st.columns(2)
+with col_device:
+    st.subheader("Device")
+    st.metric("Training runs on", "GPU" if info.cuda else "CPU", help=info.summary)
+    st.caption(f"{info.name} · torch {info.torch_version} · {info.cpu_threads} CPU threads")
+    if not info.cuda:
+        st.caption(f"No GPU: {system.gpu_unavailable_reason()}.")
+with col_data:
+    st.subheader("MNIST")
+    if data.is_available(root):
+        st.success(f"Found in `{data.raw_dir(root)}`")
+    else:
+        st.info(
+            f"Not downloaded yet: the Train page downloads it into `{data.raw_dir(root)}` "
+            "(about 12 MB) the first time you train. Offline? Put the four raw MNIST files there."
+        )
+
+st.subheader("Where to go")
+cols = st.columns(3)
+links = [
+    ("pages/train.py", "Train", "Sliders for layers, dropout, learning rate, epochs; live loss curves."),
+    ("pages/draw.py", "Draw a digit", "Draw with mouse or finger; your model classifies it."),
+    ("pages/tensors.py", "Tensors & dtypes", "Every dtype, live from torch: ranges, precision, memory."),
+    ("pages/gpu.py", "GPU operations", "Moving tensors to the GPU, and CPU vs GPU timings."),
+    ("pages/autograd.py", "Autograd", "The tutorial's z = 3(x+2)², step by step, with the graph."),
+]
+for i, (path, label, blurb) in enumerate(links):
+    with cols[i % 3]:
+        st.page_link(path, label=label)
+        st.caption(blurb)

@@ -1,0 +1,89 @@
+"""Save and load a trained model together with its config.
+
+The file is a `torch.save` of plain data only (strings, numbers, tensors), and loading uses
+`torch.load(weights_only=True)`, so a checkpoint can never run code when it is opened.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import torch
+
+from playground.config import ConfigError, RunConfig
+from playground.model import MLP, build_model
+
+FORMAT = "pytorch-playground/1"
+MAX_BYTES = 20 * 1024 * 1024  # the largest allowed config (4×1024 units) is about 13 MB
+
+
+class CheckpointError(ValueError):
+    """The file is not a readable PyTorch Playground checkpoint; the message says why."""
+
+
+def save(
+    target: str | Path | BinaryIO, model: MLP, config: RunConfig, meta: dict[str, Any] | None = None
+) -> None:
+    """Write model weights, config and optional metadata (plain values: str, int, float, bool)."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"format": FORMAT, "config": config.to_params(), "state_dict": state, "meta": meta or {}}, target)
+
+
+def to_bytes(model: MLP, config: RunConfig, meta: dict[str, Any] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    save(buffer, model, config, meta)
+    return buffer.getvalue()
+
+
+def load(
+    source: str | Path | bytes | BinaryIO, device: torch.device | str = "cpu"
+) -> tuple[MLP, RunConfig, dict[str, Any]]:
+    """Read a checkpoint → (model in eval mode on `device`, its config, its metadata).
+    Anything wrong (not a checkpoint, damaged, too large, wrong architecture) raises
+    CheckpointError with a message meant for the user."""
+    blob = _read_bytes(source)
+    if len(blob) > MAX_BYTES:
+        raise CheckpointError(f"the file is {len(blob) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB")
+    try:
+        payload = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(f"the file holds objects other than weights and settings, refused ({_first_line(err)})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
+        raise CheckpointError(f"not a PyTorch checkpoint, or a damaged one ({_first_line(err)})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError("this is a PyTorch file, but not a PyTorch Playground checkpoint")
+    try:
+        config = RunConfig.from_params(payload["config"])
+    except (ConfigError, KeyError, TypeError, AttributeError) as err:
+        raise CheckpointError(f"the checkpoint's settings are invalid ({err})") from None
+    model = build_model(config)
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except (RuntimeError, KeyError, TypeError, AttributeError) as err:
+        raise CheckpointError(f"the weights do not fit the model its settings describe ({_first_line(err)})") from None
+    meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
+    return model.to(device).eval(), config, meta
+
+
+def _read_bytes(source: str | Path | bytes | BinaryIO) -> bytes:
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source)
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+        except OSError as err:
+            raise CheckpointError(f"cannot open {path}: {err.strerror}") from None
+        if size > MAX_BYTES:
+            raise CheckpointError(f"the file is {size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB")
+        return path.read_bytes()
+    return source.read(MAX_BYTES + 1)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else type(err).__name__

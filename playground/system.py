@@ -1,0 +1,36 @@
+"""What this machine offers: the training device and library versions."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    cuda: bool
+    name: str  # GPU name, or the CPU's description
+    torch_version: str
+    cpu_threads: int
+
+    @property
+    def summary(self) -> str:
+        kind = "GPU" if self.cuda else "CPU"
+        return f"{kind}: {self.name} · torch {self.torch_version}"
+
+
+def device_info() -> DeviceInfo:
+    cuda = torch.cuda.is_available()
+    name = torch.cuda.get_device_name(0) if cuda else (platform.processor() or platform.machine())
+    return DeviceInfo(cuda, name, torch.__version__, torch.get_num_threads())
+
+
+def gpu_unavailable_reason() -> str | None:
+    """Why the GPU cannot be used here, or None when it can."""
+    if torch.cuda.is_available():
+        return None
+    if torch.version.cuda is None:
+        return "this torch is a CPU-only build"
+    return "torch sees no CUDA GPU on this machine"

@@ -1,0 +1,28 @@
+"""Per-browser-session state and the shared sidebar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from playground import data, system
+
+
+def data_dir() -> Path:
+    """The MNIST directory this session uses: the sidebar setting, else PLAYGROUND_DATA_DIR or
+    the default cache directory."""
+    return Path(st.session_state.get("data_dir") or data.default_data_dir()).expanduser()
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        info = system.device_info()
+        st.caption(f"**Device:** {info.summary}")
+        st.session_state.setdefault("data_dir", str(data.default_data_dir()))
+        st.text_input(
+            "MNIST data directory",
+            key="data_dir",
+            help="Where MNIST lives (MNIST/raw/ inside it). The Train page downloads it there "
+            "on first use when this machine is online.",
+        )
