@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import pickle
-import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -51,8 +50,11 @@ def load(
     try:
         payload = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        raise CheckpointError(f"the file holds objects other than weights and settings, refused ({_first_line(err)})") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
+        code = [line.strip() for line in str(err).splitlines() if "Unsupported global" in line]
+        if code:  # the file would have imported and called something: never load it
+            raise CheckpointError(f"the file holds code, not only weights and settings; refused ({code[0][:200]})") from None
+        raise CheckpointError("not a PyTorch checkpoint, or a damaged one (unreadable pickle data)") from None
+    except Exception as err:  # noqa: BLE001 - garbage makes the unpickler fail in many ways
         raise CheckpointError(f"not a PyTorch checkpoint, or a damaged one ({_first_line(err)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError("this is a PyTorch file, but not a PyTorch Playground checkpoint")

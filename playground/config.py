@@ -87,24 +87,37 @@ class RunConfig:
         reported in the returned warnings, so a bad link never crashes the page."""
         kwargs: dict[str, Any] = {}
         warnings: list[str] = []
-        for name in FIELD_NAMES:
-            if name not in params:
-                continue
+
+        def keep_if_valid(name: str, value: Any, **context: Any) -> None:
             try:
-                value = parse_field(name, params[name])
-                cls(**{**kwargs, name: value})  # validate this field against those kept so far
+                cls(**{**context, name: value})
                 kwargs[name] = value
             except ConfigError as err:
                 warnings.append(f"Ignored URL parameter {err}; using the default.")
-        try:
-            return cls(**kwargs), warnings
-        except ConfigError as err:  # e.g. dropout given for a different number of layers
-            kwargs.pop(err.field, None)
-            warnings.append(f"Ignored URL parameter {err}; using the default.")
-            try:
-                return cls(**kwargs), warnings
-            except ConfigError:
-                return cls(), warnings + ["The URL's settings did not fit together; using the defaults."]
+
+        parsed: dict[str, Any] = {}
+        for name in FIELD_NAMES:
+            if name in params:
+                try:
+                    parsed[name] = parse_field(name, params[name])
+                except ConfigError as err:
+                    warnings.append(f"Ignored URL parameter {err}; using the default.")
+        for name, value in parsed.items():
+            if name == "hidden":
+                keep_if_valid("hidden", value, dropout=default_dropout(len(value)))
+            elif name != "dropout":
+                keep_if_valid(name, value)
+        hidden = kwargs.get("hidden", cls.hidden)
+        if "dropout" in parsed:
+            keep_if_valid("dropout", parsed["dropout"], hidden=hidden)
+        if "dropout" not in kwargs:
+            kwargs["dropout"] = default_dropout(len(hidden))
+        return cls(**kwargs), warnings
+
+
+def default_dropout(depth: int) -> tuple[float, ...]:
+    """The tutorial's rates (0.5, then 0.2) for a network of `depth` hidden layers."""
+    return tuple(0.5 if i == 0 else 0.2 for i in range(depth))
 
 
 FIELD_NAMES = tuple(f.name for f in dataclasses.fields(RunConfig))

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from playground import data, system
+from playground.runs import DataLoaderFn, RunHistory
 
 
 def data_dir() -> Path:
@@ -26,3 +27,17 @@ def sidebar() -> None:
             help="Where MNIST lives (MNIST/raw/ inside it). The Train page downloads it there "
             "on first use when this machine is online.",
         )
+
+
+def run_history() -> RunHistory:
+    """This browser session's training runs (never shared with another session)."""
+    if "run_history" not in st.session_state:
+        st.session_state["run_history"] = RunHistory()
+    return st.session_state["run_history"]
+
+
+def data_loader() -> DataLoaderFn:
+    """A loader for background runs: it captures this session's data directory now, because
+    the run's thread must not touch st.session_state."""
+    root = data_dir()
+    return lambda device, progress: data.load_mnist(root, device, progress)

@@ -1,0 +1,110 @@
+"""The benchmark: the tutorial's own training loop against the engine, in one process on one device.
+
+The tutorial loop is reproduced as it was written: torchvision MNIST with `ToTensor`, a
+`DataLoader` (batch 64, shuffle, 1 worker, pinned memory on CUDA) and `loss.item()` every step.
+The engine trains the same model with the same hyperparameters from resident tensors.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms
+
+from playground.config import TUTORIAL
+from playground.data import ensure_mnist, load_mnist
+from playground.engine import DoneEvent, EpochEvent, Trainer
+from playground.model import build_model
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LoopResult:
+    seconds_per_epoch: float  # mean training time per epoch (evaluation excluded)
+    epoch_seconds: list[float]
+    test_accuracy: float  # model.eval(), inputs scaled as in its own training
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    device: str
+    device_name: str
+    torch_version: str
+    epochs: int
+    tutorial: LoopResult
+    engine: LoopResult
+    cuda_graph: bool  # whether the engine ran its steps as a CUDA graph
+
+    @property
+    def ratio(self) -> float:
+        """How many times faster the engine trains than the tutorial loop."""
+        return self.tutorial.seconds_per_epoch / self.engine.seconds_per_epoch
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "ratio": self.ratio}
+
+
+def tutorial_loop(root: Path, device: torch.device, epochs: int, report: Report = print) -> LoopResult:
+    """The 2017 tutorial's loop, with today's API names (loss.item() for loss.data[0])."""
+    torch.manual_seed(TUTORIAL.seed)
+    to_tensor = transforms.ToTensor()
+    train = datasets.MNIST(str(root), train=True, transform=to_tensor, download=False)
+    test = datasets.MNIST(str(root), train=False, transform=to_tensor, download=False)
+    loader = DataLoader(train, batch_size=64, shuffle=True, num_workers=1, pin_memory=device.type == "cuda")
+    model = build_model(TUTORIAL).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=TUTORIAL.lr)
+    epoch_seconds = []
+    for epoch in range(1, epochs + 1):
+        model.train()
+        start = time.perf_counter()
+        for images, labels in loader:
+            images, labels = images.view(-1, 784).to(device), labels.to(device)
+            optimizer.zero_grad()
+            loss = F.nll_loss(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            loss.item()  # the tutorial read the loss back every step (loss.data[0] in 2017)
+        epoch_seconds.append(time.perf_counter() - start)
+        report(f"tutorial loop  epoch {epoch}/{epochs}: {epoch_seconds[-1]:.2f} s")
+    return LoopResult(sum(epoch_seconds) / epochs, epoch_seconds, _accuracy(model, test, device))
+
+
+@torch.no_grad()
+def _accuracy(model: torch.nn.Module, test: datasets.MNIST, device: torch.device) -> float:
+    model.eval()
+    correct = 0
+    for images, labels in DataLoader(test, batch_size=1000):
+        predictions = model(images.view(-1, 784).to(device)).argmax(dim=1)
+        correct += (predictions.cpu() == labels).sum().item()
+    return correct / len(test)
+
+
+def engine_loop(root: Path, device: torch.device, epochs: int, report: Report = print) -> tuple[LoopResult, bool]:
+    data = load_mnist(root, device, download=False)
+    trainer = Trainer(TUTORIAL.replace(epochs=epochs, device=device.type), data)
+    epoch_seconds, accuracy = [], 0.0
+    for event in trainer:
+        if isinstance(event, EpochEvent):
+            epoch_seconds.append(event.epoch_seconds)
+            report(f"engine         epoch {event.epoch}/{epochs}: {event.epoch_seconds:.2f} s, "
+                   f"test accuracy {event.test_accuracy:.2%}")
+        elif isinstance(event, DoneEvent):
+            accuracy = event.evaluation.accuracy
+    if trainer.graph_error:
+        report(f"CUDA graph capture failed, the engine ran eagerly: {trainer.graph_error}")
+    return LoopResult(sum(epoch_seconds) / epochs, epoch_seconds, accuracy), trainer._graph is not None
+
+
+def run_bench(root: Path, device: torch.device, epochs: int, report: Report = print) -> BenchResult:
+    ensure_mnist(root, download=True)
+    tutorial = tutorial_loop(root, device, epochs, report)
+    engine, graph = engine_loop(root, device, epochs, report)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    return BenchResult(device.type, name, torch.__version__, epochs, tutorial, engine, graph)

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# PyTorch Playground in one command each:
+#   bash run.sh app          set up .venv and start the app (http://localhost:8501)
+#   bash run.sh test [ARGS]  set up .venv (and Chromium for the browser tests), run all tests
+set -euo pipefail
+cd "$(dirname "$0")"
+
+install_requirements() {  # $1: requirements file; reinstall only when it changed
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  local stamp=".venv/.installed-$1"
+  if [ ! -f "$stamp" ] || ! cmp -s "$1" "$stamp" || { [ "$1" = requirements-dev.txt ] && ! cmp -s requirements.txt .venv/.installed-requirements.txt; }; then
+    echo "Installing $1 into .venv (the first time takes a few minutes: torch is large)…"
+    .venv/bin/python -m pip install --disable-pip-version-check -q -r "$1"
+    cp "$1" "$stamp"
+    cp requirements.txt .venv/.installed-requirements.txt
+  fi
+}
+
+install_chromium() {  # the browser tests drive Debian's Chromium (Playwright cannot download one here)
+  [ -x /usr/bin/chromium ] && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Debian's chromium for the browser tests…"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: /usr/bin/chromium is missing (sudo apt-get install chromium); browser tests will be skipped" >&2
+  fi
+}
+
+case "${1:-}" in
+  app)
+    install_requirements requirements.txt
+    exec .venv/bin/python -m streamlit run app.py
+    ;;
+  test)
+    shift
+    install_requirements requirements-dev.txt
+    install_chromium
+    # Tests read the real MNIST from the folder beside the checkout when it is there.
+    if [ -z "${PLAYGROUND_DATA_DIR:-}" ] && [ -d ../shared/data/MNIST/raw ]; then
+      export PLAYGROUND_DATA_DIR="$(cd ../shared/data && pwd)"
+    fi
+    exec .venv/bin/python -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash run.sh app | test [pytest args]" >&2
+    exit 2
+    ;;
+esac
