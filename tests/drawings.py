@@ -1,0 +1,40 @@
+"""Hand-drawn-looking digits for tests: thick strokes on a large picture, anywhere on it."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+# Stroke paths (x, y) drawn on a 400×300 picture; a shape MNIST models read without doubt.
+SHAPES = {
+    0: [("ellipse", (150, 50, 250, 230))],
+    1: [("line", [(200, 50), (200, 240)])],
+    4: [("line", [(220, 50), (140, 170), (260, 170)]), ("line", [(225, 110), (225, 250)])],
+    7: [("line", [(140, 60), (260, 60), (180, 240)])],
+}
+
+
+def draw_digit(digit: int, size: tuple[int, int] = (400, 300), offset: tuple[int, int] = (0, 0),
+               width: int = 22) -> np.ndarray:
+    """(H, W) float32 ink 0..1 of `digit` (one of SHAPES), shifted by offset (x, y)."""
+    image = Image.new("L", size)
+    pen = ImageDraw.Draw(image)
+    dx, dy = offset
+    for kind, points in SHAPES[digit]:
+        if kind == "ellipse":
+            left, top, right, bottom = points
+            pen.ellipse([left + dx, top + dy, right + dx, bottom + dy], outline=255, width=width)
+        else:
+            pen.line([(x + dx, y + dy) for x, y in points], fill=255, width=width, joint="curve")
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def as_picture(ink: np.ndarray, kind: str) -> np.ndarray:
+    """Ink 0..1 → uint8 picture: "transparent" (RGBA, black ink in alpha, as the canvas draws),
+    "black-on-white" (RGB) or "white-on-black" (grey)."""
+    level = (ink * 255).round().astype(np.uint8)
+    if kind == "transparent":
+        return np.dstack([np.zeros_like(level)] * 3 + [level])
+    if kind == "black-on-white":
+        return np.dstack([255 - level] * 3)
+    return level
