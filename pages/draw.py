@@ -1,6 +1,107 @@
-"""Placeholder until its issue lands."""
+"""Draw a digit: the canvas, the MNIST-style preprocessing steps, and a model's answer.
+
+The logic lives in playground.digits (preprocessing) and playground.predict (models, answers).
+"""
 
 import streamlit as st
+from streamlit_drawable_canvas import st_canvas  # raises outside `streamlit run`/AppTest: page only
 
-st.title("draw")
-st.info("Coming soon.")
+from playground import checkpoint, digits, predict
+from ui import session
+
+CANVAS = 280  # px; a digit drawn to fill it is shrunk about 10× to MNIST's 20 px box
+STROKE = 18  # shrunk 10×, a stroke is about 2 px wide: MNIST's pen
+# Tests put an (H, W, 4) uint8 image here: AppTest renders the canvas but cannot draw on it.
+SYNTHETIC_IMAGE_KEY = "draw_synthetic_image"
+
+st.title("✏️ Draw a digit")
+st.markdown(
+    "Draw one digit, large or small, anywhere on the canvas. It is turned into a 28×28 image the "
+    "way MNIST's digits were made (crop, shrink to fit 20×20, centre by mass) and classified."
+)
+
+
+def clear_canvas() -> None:
+    # A new key mounts a fresh, empty canvas.
+    st.session_state["draw_canvas_version"] = st.session_state.get("draw_canvas_version", 0) + 1
+    st.session_state.pop(SYNTHETIC_IMAGE_KEY, None)
+
+
+def uploaded_source() -> predict.ModelSource | None:
+    """The checkpoint from the uploader, read once per file; a bad file shows why."""
+    file = st.file_uploader("Use a checkpoint file (.pt) instead", type=["pt", "pth"],
+                            max_upload_size=checkpoint.MAX_BYTES // (1024 * 1024),
+                            help="A model saved by the Train page or `python -m playground train --out`.")
+    if file is None:
+        return None
+    cached = st.session_state.get("draw_upload")
+    if cached is not None and cached[0] == file.file_id:
+        return cached[1]
+    try:
+        source = predict.upload_source(file.getvalue(), file.name)
+    except checkpoint.CheckpointError as err:
+        st.error(f"Cannot use {file.name}: {err}.")
+        return None
+    st.session_state["draw_upload"] = (file.file_id, source)
+    return source
+
+
+col_canvas, col_answer = st.columns([1, 1.3], gap="large")
+
+with col_canvas:
+    st.caption("Mouse, pen or finger. The toolbar undoes a stroke.")
+    st.space("small")  # room for the canvas's toolbar, which floats above it
+    version = st.session_state.get("draw_canvas_version", 0)
+    canvas = st_canvas(
+        stroke_width=st.session_state.get("draw_stroke", STROKE),
+        stroke_color="#FFFFFF",
+        background_color="#000000",  # MNIST's look: white ink on black
+        width=CANVAS,
+        height=CANVAS,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"draw_canvas_{version}",
+    )
+    st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
+    st.slider("Pen width (px)", 8, 36, STROKE, key="draw_stroke",
+              help=f"{STROKE} px on this {CANVAS} px canvas draws MNIST-like strokes.")
+
+image = canvas.image_data
+if image is None:
+    image = st.session_state.get(SYNTHETIC_IMAGE_KEY)
+
+with col_answer:
+    with st.expander("Which model answers", expanded=False):
+        upload = uploaded_source()
+        sources = predict.model_sources(session.run_history().trained(), upload)
+        source = st.selectbox("Model", sources, format_func=lambda s: s.label,
+                              help="Your latest trained run answers by default; the shipped "
+                              "model answers before you train one.")
+    st.caption(f"Answering: **{source.description}**.")
+    result = predict.classify(source.model, image) if image is not None else None
+    if result is None or result.prediction is None:
+        st.info("Draw a digit first: the model answers as soon as there is one on the canvas.")
+    else:
+        answer = result.prediction
+        st.metric("The model reads", str(answer.digit), f"{answer.confidence:.1%} confident",
+                  delta_color="off", delta_arrow="off")
+        st.plotly_chart(predict.probability_figure(answer), key="draw_probabilities")
+        st.caption(f"Preprocessing + prediction: {result.seconds * 1000:.1f} ms on the server.")
+
+if result is not None and result.prediction is not None:
+    steps = result.processed
+    st.subheader("What the model sees")
+    cols = st.columns(4)
+    pictures = [
+        (steps.ink, f"Your drawing ({steps.ink.shape[1]}×{steps.ink.shape[0]})"),
+        (steps.cropped, f"Cropped to the ink ({steps.cropped.shape[1]}×{steps.cropped.shape[0]})"),
+        (steps.scaled, f"Shrunk to fit 20×20 ({steps.scaled.shape[1]}×{steps.scaled.shape[0]})"),
+        (steps.centred, "Centred by mass in 28×28: the model's input"),
+    ]
+    for col, (pixels, caption) in zip(cols, pictures):
+        col.image(digits.enlarge(pixels, 140), caption=caption, width=140)
+
+    st.subheader("How the hidden layers respond")
+    st.caption("Each square is one unit after its activation; bright units fire for this drawing.")
+    for i, layer in enumerate(result.prediction.activations, start=1):
+        st.plotly_chart(predict.activation_figure(layer, i), key=f"draw_activations_{i}")

@@ -115,12 +115,16 @@ def naive(image: np.ndarray) -> torch.Tensor:
 
 
 def enlarge(pixels: np.ndarray, size: int) -> np.ndarray:
-    """Ink 0..1 → a uint8 picture (white ink on black) about `size` px on its longer side, with
-    sharp pixels (nearest neighbour), for showing a small step image on a page."""
+    """Ink 0..1 → a square uint8 picture (white ink on black) about `size` px wide, padded to a
+    square and with sharp pixels (nearest neighbour), for showing a step image on a page."""
     if pixels.size == 0:
         return np.zeros((size, size), np.uint8)
-    factor = max(1, round(size / max(pixels.shape)))
-    big = np.repeat(np.repeat(pixels, factor, axis=0), factor, axis=1)
+    h, w = pixels.shape
+    side = max(h, w)
+    square = np.zeros((side, side), np.float32)
+    square[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = pixels
+    factor = max(1, round(size / side))
+    big = np.repeat(np.repeat(square, factor, axis=0), factor, axis=1)
     return (np.clip(big, 0, 1) * 255).astype(np.uint8)
 
 

@@ -152,3 +152,4 @@ def test_enlarge_is_sharp_and_uint8():
     big = digits.enlarge(np.eye(4, dtype=np.float32), 40)
     assert big.shape == (40, 40) and big.dtype == np.uint8
     assert set(np.unique(big)) == {0, 255}
+    assert digits.enlarge(np.ones((20, 10), np.float32), 140).shape == (140, 140)  # padded square

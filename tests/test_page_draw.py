@@ -1,0 +1,58 @@
+"""The Draw page under AppTest: it renders with the canvas; a synthetic drawing put behind the
+page's seam (AppTest cannot draw) runs the preprocessing steps, the answer and the charts."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+from tests.drawings import as_picture, draw_digit
+
+SEAM = "draw_synthetic_image"
+
+
+@pytest.fixture
+def draw_page(fake_mnist_dir, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/draw.py").run()
+    assert not at.exception
+    return at
+
+
+def test_page_renders_the_canvas_and_asks_for_a_drawing(draw_page):
+    at = draw_page
+    assert at.title[0].value.startswith("✏️ Draw a digit")
+    assert "draw a digit first" in at.info[0].value.lower()
+    assert not at.get("plotly_chart")
+    assert any("default model shipped" in c.value for c in at.caption)  # before any training
+    assert [b.label for b in at.button] == ["Clear"]
+
+
+def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
+    at = draw_page
+    at.session_state[SEAM] = as_picture(draw_digit(7, offset=(90, -20)), "transparent")
+    at.run()
+    assert not at.exception
+    assert at.metric[0].value == "7"
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # probabilities + two hidden layers of the tutorial model
+    assert len(at.get("image")) == 4  # drawing, cropped, 20×20, 28×28
+    assert any("ms on the server" in c.value for c in at.caption)
+
+
+def test_clear_empties_the_drawing(draw_page):
+    at = draw_page
+    at.session_state[SEAM] = as_picture(draw_digit(1), "white-on-black")
+    at.run()
+    assert at.metric[0].value == "1"
+    at.button[0].click().run()
+    assert not at.metric and "draw a digit first" in at.info[0].value.lower()
+
+
+def test_an_empty_canvas_predicts_nothing(draw_page):
+    at = draw_page
+    at.session_state[SEAM] = np.zeros((280, 280, 4), np.uint8)
+    at.run()
+    assert not at.exception and not at.metric
