@@ -56,3 +56,27 @@ def test_an_empty_canvas_predicts_nothing(draw_page):
     at.session_state[SEAM] = np.zeros((280, 280, 4), np.uint8)
     at.run()
     assert not at.exception and not at.metric
+
+
+def test_the_latest_trained_run_answers_once_there_is_one(draw_page):
+    from playground.config import RunConfig
+    from playground.model import build_model
+    from playground.runs import FINISHED, RunHistory, RunRecord
+
+    at = draw_page
+    config = RunConfig(hidden=(16,), dropout=(0.0,), epochs=1)
+    history = RunHistory()
+    for number in (1, 2):
+        record = RunRecord(config, name=f"Run {number}", status=FINISHED, model=build_model(config).eval())
+        history.records.append(record)
+    at.session_state["run_history"] = history
+    at.session_state[SEAM] = as_picture(draw_digit(0), "transparent")
+    at.run()
+    assert not at.exception
+    assert any("Run 2, trained in this session" in c.value for c in at.caption)
+    assert at.selectbox[0].value.key == f"run:{history.records[1].id}"
+    assert len(at.get("plotly_chart")) == 2  # probabilities + its one hidden layer
+
+    at.selectbox[0].select_index(len(at.selectbox[0].options) - 1).run()  # the shipped model
+    assert any("default model shipped" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) == 3  # the tutorial model has two hidden layers
