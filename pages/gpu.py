@@ -1,6 +1,58 @@
-"""Placeholder until its issue lands."""
+"""GPU operations: device placement run live, and one matrix product timed on CPU and GPU."""
 
 import streamlit as st
 
-st.title("gpu")
-st.info("Coming soon.")
+from playground import gpu_ops, system
+
+st.title("⚡ GPU operations")
+info = system.device_info()
+st.markdown(
+    "The tutorial moved tensors with `x.cuda()` inside `if torch.cuda.is_available():`. Today's "
+    "habit is to pick a `device` once and write `.to(device)` everywhere, so the same code runs "
+    "with or without a GPU."
+)
+if info.cuda:
+    st.success(f"GPU found: **{info.name}**")
+else:
+    st.warning(f"No GPU here: {system.gpu_unavailable_reason()}. The lines that need CUDA show "
+               "the error they raise on this machine, and the timing below runs on the CPU alone.")
+
+# --- placement --------------------------------------------------------------------------------
+st.subheader("Device placement, run on this machine")
+steps = gpu_ops.placement_demo(info.cuda)
+st.code("\n".join(f">>> {s.code}\n{s.result}" for s in steps), language="python")
+
+# --- timing -----------------------------------------------------------------------------------
+st.subheader("The same matrix product on CPU and GPU")
+devices = ["cpu", "cuda"] if info.cuda else ["cpu"]
+n = st.select_slider(
+    "Matrix size n (n×n @ n×n, float32)", options=gpu_ops.sweep_sizes(gpu_ops.MAX_N), value=1024,
+    key="matmul_n", help=f"Capped at {gpu_ops.MAX_N}; the run also stops after "
+                         f"{gpu_ops.TOTAL_BUDGET_S:.0f} s so a small CPU is never stuck.",
+)
+st.caption(f"Times every power of two up to n on {' and '.join(d.upper() for d in devices)}, "
+           f"best of several repeats each ({info.cpu_threads} CPU threads). Whatever else the "
+           "machine is doing shows up as noise, most at small n.")
+if st.button("Time it", type="primary", key="time_matmul"):
+    bar = st.progress(0.0, text="Starting…")
+    timings, skipped = gpu_ops.compare(n, devices, on_step=lambda f, msg: bar.progress(f, text=msg))
+    bar.empty()
+    st.session_state["matmul_result"] = (n, timings, skipped)
+
+if "matmul_result" in st.session_state:
+    n_done, timings, skipped = st.session_state["matmul_result"]
+    at_n = {t.device: t for t in timings if t.n == n_done}
+    cols = st.columns(3)
+    for col, device in zip(cols, devices):
+        if device in at_n:
+            t = at_n[device]
+            col.metric(f"{device.upper()}, n = {n_done}", f"{t.seconds * 1e3:.3g} ms",
+                       help=f"{t.gflops:.1f} GFLOP/s, best of {t.repeats}")
+    ratio = gpu_ops.speedup(timings, n_done)
+    if ratio is not None:
+        cols[2].metric("GPU speed-up", f"{ratio:.1f}×")
+    st.plotly_chart(gpu_ops.timing_figure(timings), key="matmul_chart")
+    if skipped:
+        st.warning(f"Time budget reached; not timed: {', '.join(skipped)}.")
+    if not info.cuda:
+        st.info("No GPU on this machine, so only the CPU is shown.")
