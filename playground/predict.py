@@ -19,7 +19,7 @@ import torch
 from playground import checkpoint, digits
 from playground.config import RunConfig
 from playground.model import MLP
-from playground.runs import RunRecord
+from playground.runs import STOPPED, RunRecord
 
 DEFAULT_MODEL_PATH = Path(__file__).parent / "assets" / "default_model.pt"
 
@@ -84,7 +84,7 @@ def default_source() -> ModelSource:
 def run_source(record: RunRecord, latest: bool = False) -> ModelSource:
     """A trained (finished or stopped) run of this session."""
     accuracy = record.final_accuracy
-    state = "stopped early" if record.status == "stopped" else "trained"
+    state = "stopped early" if record.status == STOPPED else "trained"
     return ModelSource(
         key=f"run:{record.id}",
         label=f"{record.name}{' (latest)' if latest else ''}{_accuracy_text(accuracy, ' · ')}",
