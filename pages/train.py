@@ -1,6 +1,63 @@
-"""Placeholder until its issue lands."""
+"""Train: controls on the left, the live run on the right; results, comparison and sharing below."""
 
 import streamlit as st
 
-st.title("train")
-st.info("Coming soon.")
+from playground import charts, export
+from playground.runs import LOADING, QUEUED
+from ui import session, train_controls, train_results
+
+st.title("🏋️ Train the tutorial's network")
+train_controls.load_from_url_once()
+for warning in st.session_state.pop("url_warnings", []):
+    st.warning(warning)
+
+history = session.run_history()
+left, right = st.columns([1.3, 2], gap="large")
+with left:
+    config = train_controls.controls()
+    train_controls.write_url(config)
+
+with right:
+    st.caption(f"**Next run:** {export.summary(config)}")
+    start_col, stop_col = st.columns(2)
+    if start_col.button("▶ Train", type="primary", disabled=history.active is not None, width="stretch"):
+        history.start(config, session.data_loader())
+        st.session_state["watching"] = history.active.id if history.active else None
+        st.rerun()
+    if stop_col.button("■ Stop", disabled=history.active is None, width="stretch",
+                       help="Ends the run at its next step and keeps the model trained so far"):
+        history.stop()
+
+    @st.fragment(run_every=0.5 if history.active else None)
+    def live_run() -> None:
+        """Redrawn twice a second while a run trains; the run itself is in another thread."""
+        record = history.active or (history.records[-1] if history.records else None)
+        if record is None:
+            st.info("Set up the network on the left, then press **Train**. The loss curve draws itself live.")
+            return
+        if record.status == QUEUED:
+            st.info(f"{record.name} is waiting for a free training slot: place {record.queue_position or 1} "
+                    "in the queue. It starts by itself.")
+        elif record.status == LOADING:
+            fraction, message = record.download or (0.0, "Loading MNIST")
+            st.progress(fraction, text=f"{message}…")
+        else:
+            train_results.progress(record)
+        if record.error:
+            st.error(record.error)
+        st.plotly_chart(charts.training_figure(record.steps, record.epochs, record.config.epochs),
+                        key=f"live-{record.id}")
+        if not record.active and st.session_state.get("watching") == record.id:
+            st.session_state["watching"] = None
+            st.rerun()  # the run ended: redraw the whole page with its results
+
+    live_run()
+
+if history.active is None and history.trained():
+    st.divider()
+    train_results.results(history)
+if history.records:
+    st.divider()
+    train_results.compare(history)
+st.divider()
+train_results.share_and_export(config, history)

@@ -86,6 +86,8 @@ class RunRecord:
     model: MLP | None = None  # the trained (or partly trained) model, eval mode once ended
     device: str = ""
     error: str | None = None
+    test_images: torch.Tensor | None = None  # (10000, 28, 28) uint8, shared with the dataset
+    test_labels: torch.Tensor | None = None  # (10000,) int64 on the CPU
 
     @property
     def active(self) -> bool:
@@ -181,6 +183,7 @@ class BackgroundRun:
         record.status = LOADING
         data = self._load_data(device, lambda fraction, message: setattr(record, "download", (fraction, message)))
         record.download = None
+        record.test_images, record.test_labels = data.test_images, data.test_y.cpu()
         self._trainer = trainer = Trainer(record.config, data)
         record.model = trainer.model
         if self._stop.is_set():

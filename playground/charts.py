@@ -1,0 +1,89 @@
+"""Plotly figures built from plain training data (events, tensors). No Streamlit here."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+from playground.engine import EpochEvent, StepEvent
+
+LOSS_COLOUR, SMOOTH_COLOUR, TEST_COLOUR, ACC_COLOUR = "#9ecae1", "#EE4C2C", "#3182bd", "#31a354"
+MAX_POINTS = 800  # enough for a smooth curve; keeps each redraw cheap while training runs
+
+
+def smooth(values: Sequence[float], weight: float = 0.9) -> list[float]:
+    """Exponential moving average with TensorBoard's debiasing (the first points are not
+    dragged towards zero)."""
+    out, average = [], 0.0
+    for i, value in enumerate(values, start=1):
+        average = weight * average + (1 - weight) * value
+        out.append(average / (1 - weight**i))
+    return out
+
+
+def _thin(xs: list[float], ys: list[float], limit: int = MAX_POINTS) -> tuple[list[float], list[float]]:
+    step = max(1, len(xs) // limit)
+    if step == 1:
+        return xs, ys
+    return xs[::step] + [xs[-1]], ys[::step] + [ys[-1]]
+
+
+def training_figure(steps: Sequence[StepEvent], epochs: Sequence[EpochEvent], total_epochs: int | None = None) -> go.Figure:
+    """Training loss per logged step (raw and smoothed) and, per epoch, test loss and test
+    accuracy (second axis). x is in epochs, so runs with different batch sizes line up."""
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    if steps:
+        xs = [s.global_step / s.steps_per_epoch for s in steps]
+        losses = [s.loss for s in steps]
+        raw_x, raw_y = _thin(xs, losses)
+        smooth_x, smooth_y = _thin(xs, smooth(losses))
+        figure.add_scatter(x=raw_x, y=raw_y, name="train loss", line=dict(color=LOSS_COLOUR, width=1))
+        figure.add_scatter(x=smooth_x, y=smooth_y, name="train loss (smoothed)", line=dict(color=SMOOTH_COLOUR, width=2.5))
+    if epochs:
+        ex = [e.epoch for e in epochs]
+        figure.add_scatter(x=ex, y=[e.test_loss for e in epochs], name="test loss", mode="lines+markers",
+                           line=dict(color=TEST_COLOUR, width=2))
+        figure.add_scatter(x=ex, y=[100 * e.test_accuracy for e in epochs], name="test accuracy (%)",
+                           mode="lines+markers", line=dict(color=ACC_COLOUR, width=2, dash="dot"), secondary_y=True)
+    figure.update_xaxes(title_text="epoch", range=[0, total_epochs] if total_epochs else None)
+    figure.update_yaxes(title_text="loss", rangemode="tozero", secondary_y=False)
+    figure.update_yaxes(title_text="test accuracy (%)", secondary_y=True, showgrid=False)
+    figure.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10),
+                         legend=dict(orientation="h", y=1.12, x=0), uirevision="keep-zoom")
+    return figure
+
+
+def confusion_figure(confusion: torch.Tensor) -> go.Figure:
+    """(10, 10) counts, rows = true digit, columns = predicted digit."""
+    counts = confusion.tolist()
+    digits = [str(d) for d in range(10)]
+    figure = go.Figure(go.Heatmap(z=counts, x=digits, y=digits, text=counts, texttemplate="%{text}",
+                                  colorscale="Blues", showscale=False,
+                                  hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+    figure.update_xaxes(title_text="predicted digit", side="top")
+    figure.update_yaxes(title_text="true digit", autorange="reversed")
+    figure.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10))
+    return figure
+
+
+def comparison_figure(runs: Sequence[tuple[str, Sequence[StepEvent], Sequence[EpochEvent]]]) -> go.Figure:
+    """Overlaid curves of several runs: smoothed training loss and test accuracy per epoch."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("training loss (smoothed)", "test accuracy (%)"))
+    for i, (name, steps, epochs) in enumerate(runs):
+        colour = _PALETTE[i % len(_PALETTE)]
+        if steps:
+            xs, ys = _thin([s.global_step / s.steps_per_epoch for s in steps], smooth([s.loss for s in steps]))
+            figure.add_scatter(x=xs, y=ys, name=name, legendgroup=name, line=dict(color=colour), row=1, col=1)
+        if epochs:
+            figure.add_scatter(x=[e.epoch for e in epochs], y=[100 * e.test_accuracy for e in epochs], name=name,
+                               legendgroup=name, showlegend=not steps, mode="lines+markers",
+                               line=dict(color=colour), row=1, col=2)
+    figure.update_xaxes(title_text="epoch")
+    figure.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10))
+    return figure
+
+
+_PALETTE = ["#EE4C2C", "#3182bd", "#31a354", "#756bb1", "#fd8d3c", "#636363", "#e7298a", "#66a61e"]

@@ -1,0 +1,157 @@
+"""The configured model and training loop as one standalone .py file (torch + torchvision only)."""
+
+from __future__ import annotations
+
+from playground.config import RunConfig
+from playground.data import MEAN, STD
+
+_TEMPLATE = '''\
+"""MNIST MLP exported from PyTorch Playground: {summary}.
+
+Needs only torch and torchvision:  python {filename} [--data-dir ./data] [--epochs N] [--device cpu|cuda]
+MNIST is downloaded into --data-dir on first use.
+"""
+
+import argparse
+import math
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torchvision import datasets
+
+HIDDEN = {hidden!r}
+DROPOUT = {dropout!r}
+BATCHNORM = {batchnorm!r}
+ACTIVATION = nn.{activation_class}
+OPTIMIZER = {optimizer!r}
+LR = {lr!r}
+SCHEDULE = {schedule!r}  # "onecycle": linear warm-up from LR/25 over 25% of steps, cosine down to LR/1000
+BATCH_SIZE = {batch_size!r}
+EPOCHS = {epochs!r}
+SEED = {seed!r}
+MEAN, STD = {mean!r}, {std!r}
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        blocks, width = [], 28 * 28
+        for units, rate in zip(HIDDEN, DROPOUT):
+            layers = [nn.Linear(width, units)] + ([nn.BatchNorm1d(units)] if BATCHNORM else [])
+            blocks.append(nn.Sequential(*layers, ACTIVATION(), nn.Dropout(rate)))
+            width = units
+        self.hidden = nn.ModuleList(blocks)
+        self.output = nn.Linear(width, 10)
+
+    def forward(self, x):  # (B, 784) normalised pixels -> (B, 10) log-probabilities
+        for block in self.hidden:
+            x = block(x)
+        return F.log_softmax(self.output(x), dim=1)
+
+
+def load(root, train, device):
+    """The whole split as tensors on the device, normalised once (no per-sample transforms)."""
+    mnist = datasets.MNIST(root, train=train, download=True)
+    x = (mnist.data.reshape(len(mnist.data), -1).float() / 255 - MEAN) / STD
+    return x.to(device), mnist.targets.to(device)
+
+
+def make_optimizer(model):
+    if OPTIMIZER == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=LR, momentum=0.9)
+    cls = torch.optim.Adam if OPTIMIZER == "adam" else torch.optim.AdamW
+    return cls(model.parameters(), lr=LR)
+
+
+def lr_at(step, total):
+    if SCHEDULE == "constant":
+        return LR
+    warmup = max(1, int(0.25 * total))
+    start, final = LR / 25, LR / 1000
+    if step < warmup:
+        return start + (LR - start) * step / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return final + (LR - final) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+@torch.no_grad()
+def evaluate(model, x, y):
+    model.eval()
+    log_probs = torch.cat([model(x[i:i + 8192]) for i in range(0, len(x), 8192)])
+    model.train()
+    return F.nll_loss(log_probs, y).item(), (log_probs.argmax(1) == y).float().mean().item()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", default="./data")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--out", default="mnist_mlp.pt")
+    args = parser.parse_args()
+
+    torch.manual_seed(SEED)
+    device = torch.device(args.device)
+    train_x, train_y = load(args.data_dir, True, device)
+    test_x, test_y = load(args.data_dir, False, device)
+    model = MLP().to(device)
+    optimizer = make_optimizer(model)
+    n = len(train_x)
+    steps_per_epoch = n // BATCH_SIZE + (1 if n % BATCH_SIZE > 1 else 0)  # BatchNorm needs 2+ samples
+    total, step = steps_per_epoch * args.epochs, 0
+    for epoch in range(1, args.epochs + 1):
+        start = time.perf_counter()
+        order = torch.randperm(n, device=device)
+        loss_sum = torch.zeros((), device=device)  # summed on the device: no sync per step
+        for i in range(steps_per_epoch):
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, total)
+            idx = order[i * BATCH_SIZE:(i + 1) * BATCH_SIZE]
+            optimizer.zero_grad(set_to_none=True)
+            loss = F.nll_loss(model(train_x[idx]), train_y[idx])
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach()
+            step += 1
+        test_loss, accuracy = evaluate(model, test_x, test_y)
+        print(f"epoch {{epoch}}/{{args.epochs}}  train loss {{loss_sum.item() / steps_per_epoch:.4f}}  "
+              f"test loss {{test_loss:.4f}}  test accuracy {{accuracy:.2%}}  {{time.perf_counter() - start:.1f}} s")
+    torch.save(model.state_dict(), args.out)
+    print(f"saved {{args.out}}")
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+_ACTIVATION_CLASSES = {"relu": "ReLU", "gelu": "GELU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
+
+
+def summary(config: RunConfig) -> str:
+    """One line describing a config, e.g. '784 → 548 → 252 → 10, BatchNorm, ReLU, Adam lr 0.001'."""
+    layers = " → ".join(str(n) for n in (784, *config.hidden, 10))
+    bn = ", BatchNorm" if config.batchnorm else ""
+    return (f"{layers}{bn}, {_ACTIVATION_CLASSES[config.activation]}, dropout {'/'.join(f'{d:g}' for d in config.dropout)}, "
+            f"{config.optimizer} lr {config.lr:g} ({config.schedule}), batch {config.batch_size}, "
+            f"{config.epochs} epochs, seed {config.seed}")
+
+
+def training_script(config: RunConfig, filename: str = "train_mnist.py") -> str:
+    return _TEMPLATE.format(
+        summary=summary(config),
+        filename=filename,
+        hidden=config.hidden,
+        dropout=config.dropout,
+        batchnorm=config.batchnorm,
+        activation_class=_ACTIVATION_CLASSES[config.activation],
+        optimizer=config.optimizer,
+        lr=config.lr,
+        schedule=config.schedule,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        seed=config.seed,
+        mean=MEAN,
+        std=STD,
+    )

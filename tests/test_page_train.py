@@ -1,0 +1,107 @@
+"""AppTest: the train page's logic on the small MNIST (controls, a short run, the URL)."""
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground.config import FAST, TUTORIAL, RunConfig
+
+PAGE = "pages/train.py"
+
+
+@pytest.fixture
+def app(fake_mnist_dir, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    return at
+
+
+def open_train(at, **params):
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.switch_page(PAGE).run()
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def train_until_done(at, timeout=120):
+    button(at, "▶ Train").click().run()
+    history = at.session_state["run_history"]
+    deadline = time.time() + timeout
+    while history.active is not None:
+        assert time.time() < deadline
+        time.sleep(0.3)
+    return at.run(), history.records[-1]
+
+
+def test_defaults_are_the_tutorial_and_go_into_the_url(app):
+    at = open_train(app)
+    assert not at.exception
+    assert at.session_state["train_config"] == TUTORIAL
+    assert at.slider(key="w_units_0").value == 548 and at.slider(key="w_dropout_1").value == 0.2
+    assert at.select_slider(key="w_lr").value == 0.001 and at.select_slider(key="w_batch_size").value == 64
+    assert {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]
+            for k in TUTORIAL.to_params()} == TUTORIAL.to_params()
+
+
+def test_url_config_is_used_and_round_trips(app):
+    wanted = RunConfig(hidden=(100, 50, 25), dropout=(0.3, 0.2, 0.1), batchnorm=False, optimizer="sgd",
+                       lr=0.05, schedule="onecycle", batch_size=256, epochs=3, seed=7, activation="tanh")
+    at = open_train(app, **wanted.to_params())
+    assert not at.exception and not at.warning
+    assert at.session_state["train_config"] == wanted
+    assert at.slider(key="w_layers").value == 3 and at.slider(key="w_units_2").value == 25
+    assert at.toggle(key="w_batchnorm").value is False
+    link = [c.value for c in at.code if "hidden=100%2C50%2C25" in c.value]
+    assert link and "optimizer=sgd" in link[0]
+
+
+def test_bad_url_values_warn_and_fall_back_to_defaults(app):
+    at = open_train(app, epochs="500", lr="fast", batch_size="64", hidden="3000", device="tpu")
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    for name in ("epochs", "lr", "hidden", "device"):
+        assert f"URL parameter {name}" in warnings
+    assert at.session_state["train_config"] == TUTORIAL
+
+
+def test_changing_a_control_changes_the_config_and_url(app):
+    at = open_train(app)
+    at.slider(key="w_layers").set_value(1).run()
+    at.slider(key="w_epochs").set_value(4).run()
+    config = at.session_state["train_config"]
+    assert config.hidden == (548,) and config.dropout == (0.5,) and config.epochs == 4
+    assert at.query_params["hidden"] in ("548", ["548"])
+
+
+def test_fast_preset(app):
+    at = open_train(app)
+    button(at, "⚡ Fast").click().run()
+    config = at.session_state["train_config"]
+    assert (config.batch_size, config.schedule, config.lr, config.epochs) == (FAST.batch_size, "onecycle", FAST.lr, FAST.epochs)
+    button(at, "📜 Tutorial").click().run()
+    assert at.session_state["train_config"] == TUTORIAL
+
+
+def test_a_short_run_shows_chart_metrics_comparison_and_downloads(app):
+    at = open_train(app, epochs="2", hidden="64,32", batch_size="32")
+    at, record = train_until_done(at)
+    assert not at.exception
+    assert record.status == "finished" and len(record.epochs) == 2
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Final test accuracy"] == f"{record.final_accuracy:.2%}"
+    assert metrics["Epochs done"] == "2/2"
+    assert len(at.get("plotly_chart")) >= 3  # live curve, confusion matrix, comparison
+    assert at.dataframe  # the runs table
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert any("PyTorch code" in label for label in labels) and any("Model of Run 1" in label for label in labels)
+    # a second run; then delete the first
+    at, second = train_until_done(at)
+    history = at.session_state["run_history"]
+    assert [r.name for r in history.records] == ["Run 1", "Run 2"]
+    at.selectbox(key="delete_run").set_value(history.records[0].id).run()
+    button(at, "🗑 Delete").click().run()
+    assert [r.name for r in at.session_state["run_history"].records] == ["Run 2"]

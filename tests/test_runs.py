@@ -1,0 +1,96 @@
+"""Background runs: the thread trains, stop keeps the model, slots queue runs, sessions are separate."""
+
+import threading
+import time
+
+import pytest
+
+from playground.config import RunConfig
+from playground.data import MissingDataError, load_mnist
+from playground.runs import FAILED, FINISHED, QUEUED, STOPPED, RunHistory, RunSlots
+
+CONFIG = RunConfig(hidden=(32,), dropout=(0.1,), batch_size=32, epochs=2, device="cpu")
+
+
+def loader(root):
+    return lambda device, progress: load_mnist(root, device, progress, download=False)
+
+
+def wait_until(condition, timeout=60.0):
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_run_trains_in_the_background_and_keeps_its_model(fake_mnist_dir):
+    history = RunHistory()
+    record = history.start(CONFIG, loader(fake_mnist_dir), RunSlots())
+    assert history.active is record and record.name == "Run 1"
+    with pytest.raises(RuntimeError, match="already training"):
+        history.start(CONFIG, loader(fake_mnist_dir), RunSlots())
+    history.wait(60)
+    assert record.status == FINISHED and history.active is None
+    assert len(record.epochs) == 2 and record.steps[-1].global_step == 2 * 19
+    assert record.final_accuracy is not None and not record.model.training
+    assert record.test_images.shape == (200, 28, 28) and record.test_labels.shape == (200,)
+    assert history.trained() == [record]
+
+
+def test_stop_keeps_the_partly_trained_model(fake_mnist_dir):
+    history = RunHistory()
+    record = history.start(CONFIG.replace(epochs=100), loader(fake_mnist_dir), RunSlots())
+    wait_until(lambda: len(record.steps) >= 3)
+    history.stop()
+    history.wait(10)
+    assert record.status == STOPPED and record.done.stopped
+    assert record.done.steps_completed < 100 * 19 and record.model is not None
+    assert history.trained() == [record]
+
+
+def test_missing_data_fails_the_run_with_instructions(tmp_path):
+    history = RunHistory()
+    record = history.start(CONFIG, loader(tmp_path), RunSlots())
+    history.wait(30)
+    assert record.status == FAILED and "MNIST/raw" in record.error
+    assert history.trained() == []
+
+
+def test_slots_queue_runs_beyond_the_limit(fake_mnist_dir):
+    slots = RunSlots({"cpu": 1})
+    first, second = RunHistory(), RunHistory()  # two browser sessions
+    a = first.start(CONFIG.replace(epochs=100), loader(fake_mnist_dir), slots)
+    wait_until(lambda: len(a.steps) >= 1)
+    b = second.start(CONFIG, loader(fake_mnist_dir), slots)
+    wait_until(lambda: b.queue_position == 1)
+    assert b.status == QUEUED and not b.steps
+    first.stop()
+    second.wait(60)
+    assert b.status == FINISHED
+    assert first.records == [a] and second.records == [b]  # sessions see only their own runs
+
+
+def test_stopping_a_queued_run_leaves_the_queue(fake_mnist_dir):
+    slots = RunSlots({"cpu": 1})
+    first, second = RunHistory(), RunHistory()
+    a = first.start(CONFIG.replace(epochs=100), loader(fake_mnist_dir), slots)
+    b = second.start(CONFIG, loader(fake_mnist_dir), slots)
+    wait_until(lambda: b.queue_position == 1)
+    second.stop()
+    second.wait(5)
+    assert b.status == STOPPED and b.model is None and slots.position("cpu", b.id) == 0
+    first.stop()
+    first.wait(10)
+
+
+def test_delete_and_trim(fake_mnist_dir):
+    history = RunHistory(max_kept=2)
+    for _ in range(3):
+        history.start(CONFIG.replace(epochs=1), loader(fake_mnist_dir), RunSlots())
+        history.wait(60)
+    assert [r.name for r in history.records] == ["Run 2", "Run 3"]
+    history.delete(history.records[0].id)
+    assert [r.name for r in history.records] == ["Run 3"]
+    history.start(CONFIG.replace(epochs=1), loader(fake_mnist_dir), RunSlots())
+    history.wait(60)
+    assert history.records[-1].name == "Run 4"

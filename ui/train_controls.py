@@ -1,0 +1,125 @@
+"""The train page's controls: widgets ↔ RunConfig, presets, and the URL that holds the config.
+
+The RunConfig in st.session_state["train_config"] is the source of truth. Widget keys are
+refilled from it when missing, because Streamlit forgets a widget's state when the user visits
+another page, and the run config must survive that.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from playground import config as cfg
+from playground import system
+
+CONFIG_KEY = "train_config"
+LR_CHOICES = [m * 10.0**e for e in range(-5, 0) for m in (1, 2, 5)] + [1.0]
+BATCH_CHOICES = [2**p for p in range(3, 13)]
+DEVICE_LABELS = {"auto": "Auto", "cuda": "GPU", "cpu": "CPU"}
+
+
+def current_config() -> cfg.RunConfig:
+    return st.session_state.get(CONFIG_KEY, cfg.TUTORIAL)
+
+
+def load_from_url_once() -> None:
+    """On a session's first visit, take the config from the URL; bad values become warnings."""
+    if CONFIG_KEY in st.session_state:
+        return
+    config, warnings = cfg.RunConfig.from_params_lenient(st.query_params.to_dict())
+    if config.device == "cuda" and system.gpu_unavailable_reason():
+        warnings.append(f"Ignored URL parameter device: GPU unavailable ({system.gpu_unavailable_reason()}); using auto.")
+        config = config.replace(device="auto")
+    st.session_state["url_warnings"] = warnings
+    _set_widgets(config)
+    st.session_state[CONFIG_KEY] = config
+
+
+def write_url(config: cfg.RunConfig) -> None:
+    """Keep the browser address equal to the config, so that it can be shared."""
+    params = config.to_params()
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
+def _set_widgets(config: cfg.RunConfig) -> None:
+    state = st.session_state
+    state["w_layers"] = len(config.hidden)
+    for i, (units, rate) in enumerate(zip(config.hidden, config.dropout)):
+        state[f"w_units_{i}"], state[f"w_dropout_{i}"] = units, rate
+    state["w_batchnorm"] = config.batchnorm
+    state["w_activation"] = config.activation
+    state["w_optimizer"] = config.optimizer
+    state["w_lr"] = config.lr
+    state["w_schedule"] = config.schedule
+    state["w_batch_size"] = config.batch_size
+    state["w_epochs"] = config.epochs
+    state["w_seed"] = config.seed
+    state["w_device"] = config.device
+
+
+def apply_preset(name: str) -> None:
+    """Button callback: runs before the widgets are drawn, so it may set their state."""
+    _set_widgets(cfg.PRESETS[name].replace(device=current_config().device))
+
+
+def controls() -> cfg.RunConfig:
+    """Draw every control; return the config they describe (also stored as the current one)."""
+    config = current_config()
+    missing = [k for k in ("w_layers", "w_batchnorm", "w_lr", "w_epochs") if k not in st.session_state]
+    if missing:
+        _set_widgets(config)
+
+    presets = st.columns(2)
+    presets[0].button("📜 Tutorial", on_click=apply_preset, args=("tutorial",), width="stretch",
+                      help="The 2017 recipe: 784 → 548 → 252 → 10, BatchNorm, ReLU, dropout 0.5/0.2, Adam 1e-3, batch 64, 15 epochs")
+    presets[1].button("⚡ Fast", on_click=apply_preset, args=("fast",), width="stretch",
+                      help="Batch 512 and a one-cycle learning rate: ≥ 97.6% in about 3 epochs")
+
+    layers = st.slider("Hidden layers", cfg.MIN_LAYERS, cfg.MAX_LAYERS, key="w_layers")
+    hidden, dropout = [], []
+    for i in range(layers):
+        st.session_state.setdefault(f"w_units_{i}", 128)
+        st.session_state.setdefault(f"w_dropout_{i}", 0.2)
+        left, right = st.columns(2)
+        hidden.append(left.slider(f"Layer {i + 1} units", cfg.MIN_UNITS, cfg.MAX_UNITS, key=f"w_units_{i}"))
+        dropout.append(right.slider(f"Layer {i + 1} dropout", cfg.MIN_DROPOUT, cfg.MAX_DROPOUT, step=0.05,
+                                    key=f"w_dropout_{i}"))
+    left, right = st.columns(2)
+    batchnorm = left.toggle("BatchNorm", key="w_batchnorm")
+    activation = right.selectbox("Activation", cfg.ACTIVATIONS, key="w_activation")
+    left, right = st.columns(2)
+    optimizer = left.selectbox("Optimizer", cfg.OPTIMIZERS, key="w_optimizer",
+                               format_func={"adam": "Adam", "adamw": "AdamW", "sgd": "SGD (momentum 0.9)"}.get)
+    schedule = right.selectbox("LR schedule", cfg.SCHEDULES, key="w_schedule",
+                               format_func={"constant": "constant", "onecycle": "one-cycle"}.get)
+    lr = st.select_slider("Learning rate (log scale)", _with(LR_CHOICES, st.session_state["w_lr"]),
+                          key="w_lr", format_func=lambda v: f"{v:g}")
+    batch_size = st.select_slider("Batch size", _with(BATCH_CHOICES, st.session_state["w_batch_size"]),
+                                  key="w_batch_size")
+    epochs = st.slider("Epochs", cfg.MIN_EPOCHS, cfg.MAX_EPOCHS, key="w_epochs")
+    left, right = st.columns(2)
+    seed = left.number_input("Seed", 0, cfg.MAX_SEED, step=1, key="w_seed")
+    device = _device_control(right)
+
+    new = cfg.RunConfig(hidden=tuple(hidden), dropout=tuple(dropout), batchnorm=batchnorm, activation=activation,
+                        optimizer=optimizer, lr=float(lr), schedule=schedule, batch_size=int(batch_size),
+                        epochs=int(epochs), seed=int(seed), device=device)
+    st.session_state[CONFIG_KEY] = new
+    return new
+
+
+def _device_control(container) -> str:
+    reason = system.gpu_unavailable_reason()
+    options = ["auto", "cpu"] if reason else ["auto", "cuda", "cpu"]
+    if st.session_state.get("w_device") not in options:
+        st.session_state["w_device"] = "auto"
+    device = container.radio("Device", options, key="w_device", horizontal=True, format_func=DEVICE_LABELS.get)
+    if reason:
+        container.caption(f"GPU: unavailable ({reason})")
+    return device
+
+
+def _with(choices: list, value) -> list:
+    """The choices plus `value` (from a URL, say) in sorted position."""
+    return sorted(set(choices) | {value})

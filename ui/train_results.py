@@ -1,0 +1,127 @@
+"""The train page's read-outs: progress, results of a run, the run comparison, share and export."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import pandas as pd
+import streamlit as st
+
+from playground import charts, checkpoint, export
+from playground.config import RunConfig
+from playground.model import architecture_rows, parameter_count
+from playground.runs import STOPPED, RunHistory, RunRecord
+
+GALLERY_SIZE = 24
+
+
+def progress(record: RunRecord) -> None:
+    """Progress bar: epoch, step, samples/s and time left (from the run's own events)."""
+    step = record.last_step
+    if step is None:
+        st.progress(0.0, text=f"{record.name}: starting…")
+        return
+    done = step.global_step / step.total_steps
+    left = step.elapsed / max(step.global_step, 1) * (step.total_steps - step.global_step)
+    label = "finished" if not record.active else f"{left:.0f} s left"
+    if record.status == STOPPED:
+        label = "stopped (the model trained so far is kept)"
+    st.progress(min(done, 1.0), text=(
+        f"{record.name} · epoch {step.epoch}/{record.config.epochs} · step {step.step}/{step.steps_per_epoch} · "
+        f"{step.samples_per_s:,.0f} samples/s · {label}"))
+
+
+def results(history: RunHistory) -> None:
+    trained = history.trained()
+    names = {r.id: f"{r.name} ({r.status})" for r in trained}
+    run_id = st.selectbox("Results of", list(names), format_func=names.get, key="results_run")
+    record = history.get(run_id) or trained[0]
+    st.subheader(f"Results: {record.name}" + (" — stopped early" if record.status == STOPPED else ""))
+    evaluation = record.evaluation
+    cols = st.columns(5)
+    cols[0].metric("Final test accuracy", f"{evaluation.accuracy:.2%}")
+    cols[1].metric("Best test accuracy", f"{record.best_accuracy:.2%}")
+    cols[2].metric("Parameters", f"{parameter_count(record.model):,}")
+    cols[3].metric("Time per epoch", f"{record.seconds_per_epoch:.2f} s" if record.seconds_per_epoch else "–")
+    cols[4].metric("Epochs done", f"{record.done.epochs_completed}/{record.config.epochs}")
+    confusion_tab, mistakes_tab, architecture_tab = st.tabs(["Confusion matrix", "Mistakes", "Architecture"])
+    with confusion_tab:
+        st.plotly_chart(charts.confusion_figure(evaluation.confusion), key=f"confusion-{record.id}")
+    with mistakes_tab:
+        _mistakes(record)
+    with architecture_tab:
+        st.dataframe(pd.DataFrame(architecture_rows(record.config)), hide_index=True)
+        st.caption(export.summary(record.config))
+
+
+def _mistakes(record: RunRecord) -> None:
+    evaluation, images = record.evaluation, record.test_images
+    wrong = evaluation.misclassified
+    st.caption(f"{len(wrong)} of {len(evaluation.predictions)} test digits misclassified; the first {min(len(wrong), GALLERY_SIZE)}:")
+    if images is None or not len(wrong):
+        return
+    cols = st.columns(8)
+    for i, index in enumerate(wrong[:GALLERY_SIZE].tolist()):
+        true = int(record.test_labels[index])
+        predicted = int(evaluation.predictions[index])
+        cols[i % 8].image(images[index].numpy(), width=84,
+                          caption=f"{true} → {predicted} ({float(evaluation.confidences[index]):.0%})")
+
+
+def compare(history: RunHistory) -> None:
+    st.subheader("Compare runs")
+    rows = [_row(r) for r in history.records]
+    st.dataframe(pd.DataFrame(rows), hide_index=True,
+                 column_config={"final accuracy": st.column_config.NumberColumn(format="%.2f%%"),
+                                "best accuracy": st.column_config.NumberColumn(format="%.2f%%")})
+    names = {r.id: r.name for r in history.records}
+    default = [r.id for r in history.records[-3:]]
+    chosen = st.multiselect("Overlay", list(names), default=default, format_func=names.get, key="compare_runs")
+    if chosen:
+        runs = [(r.name, r.steps, r.epochs) for r in history.records if r.id in chosen]
+        st.plotly_chart(charts.comparison_figure(runs), key="compare-chart")
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    victim = left.selectbox("Delete a run", list(names), format_func=names.get, key="delete_run")
+    if right.button("🗑 Delete", width="stretch") and victim is not None:
+        history.delete(victim)
+        st.rerun()
+
+
+def _row(record: RunRecord) -> dict[str, object]:
+    c = record.config
+    return {
+        "run": record.name,
+        "status": record.status,
+        "layers": " → ".join(map(str, c.hidden)),
+        "optimizer": f"{c.optimizer} {c.lr:g} ({c.schedule})",
+        "batch": c.batch_size,
+        "epochs": f"{record.done.epochs_completed if record.done else len(record.epochs)}/{c.epochs}",
+        "final accuracy": 100 * record.final_accuracy if record.final_accuracy is not None else None,
+        "best accuracy": 100 * record.best_accuracy if record.best_accuracy is not None else None,
+        "s/epoch": round(record.seconds_per_epoch, 2) if record.seconds_per_epoch else None,
+        "time (s)": round(record.done.elapsed, 1) if record.done else None,
+        "device": record.device,
+    }
+
+
+def share_and_export(config: RunConfig, history: RunHistory) -> None:
+    st.subheader("Share and export")
+    base = (st.context.url or "").split("?")[0]
+    link = f"{base}?{urllib.parse.urlencode(config.to_params())}"
+    st.caption("Share link: opens this page with these settings (copy it with the button at its right).")
+    st.code(link, language=None)
+    left, right = st.columns(2)
+    left.download_button("⬇ PyTorch code (.py)", export.training_script(config), file_name="train_mnist.py",
+                         mime="text/x-python", help="A standalone script: needs only torch and torchvision")
+    trained = history.trained()
+    if trained:
+        record = history.get(st.session_state.get("results_run")) or trained[0]
+        right.download_button(f"⬇ Model of {record.name} (.pt)", lambda: _checkpoint_bytes(record),
+                              file_name=f"mnist-mlp-{record.name.lower().replace(' ', '-')}.pt",
+                              mime="application/octet-stream",
+                              help="Weights and settings; opens with the Draw page or `python -m playground predict`")
+
+
+def _checkpoint_bytes(record: RunRecord) -> bytes:
+    meta = {"test_accuracy": record.final_accuracy or 0.0, "name": record.name, "stopped": record.status == STOPPED}
+    return checkpoint.to_bytes(record.model, record.config, meta)
