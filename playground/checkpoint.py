@@ -54,8 +54,8 @@ def load(
         if code:  # the file would have imported and called something: never load it
             raise CheckpointError(f"the file holds code, not only weights and settings; refused ({code[0][:200]})") from None
         raise CheckpointError("not a PyTorch checkpoint, or a damaged one (unreadable pickle data)") from None
-    except Exception as err:  # noqa: BLE001 - garbage makes the unpickler fail in many ways
-        raise CheckpointError(f"not a PyTorch checkpoint, or a damaged one ({_first_line(err)})") from None
+    except Exception:  # noqa: BLE001 - garbage makes the unpickler fail in many ways, none telling
+        raise CheckpointError("not a PyTorch checkpoint, or a damaged one") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError("this is a PyTorch file, but not a PyTorch Playground checkpoint")
     try:

@@ -9,14 +9,10 @@ pytestmark = pytest.mark.browser
 
 
 def open_page(page, app_url: str, stem: str) -> None:
-    """Open /<stem> the way a user's bookmark would. The root is loaded first: on a server that
-    has never run app.py, Streamlit serves a deep link from the bare pages/ folder instead of
-    st.navigation (see the report of issue 5), and that is not what this test is about."""
-    page.goto(app_url)
-    wait_for_app(page)
+    """Open /<stem> the way a user's bookmark would."""
     page.goto(f"{app_url}/{stem}")
     wait_for_app(page)
-    page.get_by_text("Learn", exact=True).wait_for()  # the st.navigation sidebar, not pages/
+    page.get_by_text("Learn", exact=True).wait_for()  # the app's own navigation sidebar
     assert_no_exception(page)
 
 

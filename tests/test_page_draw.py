@@ -16,7 +16,7 @@ def draw_page(fake_mnist_dir, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("pages/draw.py").run()
+    at.switch_page("app_pages/draw.py").run()
     assert not at.exception
     return at
 

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground.config import FAST, TUTORIAL, RunConfig
 
-PAGE = "pages/train.py"
+PAGE = "app_pages/train.py"
 
 
 @pytest.fixture

@@ -34,11 +34,11 @@ with col_data:
 st.subheader("Where to go")
 cols = st.columns(3)
 links = [
-    ("pages/train.py", "Train", "Sliders for layers, dropout, learning rate, epochs; live loss curves."),
-    ("pages/draw.py", "Draw a digit", "Draw with mouse or finger; your model classifies it."),
-    ("pages/tensors.py", "Tensors & dtypes", "Every dtype, live from torch: ranges, precision, memory."),
-    ("pages/gpu.py", "GPU operations", "Moving tensors to the GPU, and CPU vs GPU timings."),
-    ("pages/autograd.py", "Autograd", "The tutorial's z = 3(x+2)², step by step, with the graph."),
+    ("app_pages/train.py", "Train", "Sliders for layers, dropout, learning rate, epochs; live loss curves."),
+    ("app_pages/draw.py", "Draw a digit", "Draw with mouse or finger; your model classifies it."),
+    ("app_pages/tensors.py", "Tensors & dtypes", "Every dtype, live from torch: ranges, precision, memory."),
+    ("app_pages/gpu.py", "GPU operations", "Moving tensors to the GPU, and CPU vs GPU timings."),
+    ("app_pages/autograd.py", "Autograd", "The tutorial's z = 3(x+2)², step by step, with the graph."),
 ]
 for i, (path, label, blurb) in enumerate(links):
     with cols[i % 3]:
