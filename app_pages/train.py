@@ -21,7 +21,7 @@ with right:
     st.caption(f"**Next run:** {export.summary(config)}")
     start_col, stop_col = st.columns(2)
     if start_col.button("▶ Train", type="primary", disabled=history.active is not None, width="stretch"):
-        history.start(config, session.data_loader())
+        history.start(config, session.data_dir())
         st.session_state["watching"] = history.active.id if history.active else None
         st.rerun()
     if stop_col.button("■ Stop", disabled=history.active is None, width="stretch",

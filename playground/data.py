@@ -193,7 +193,22 @@ def _load_tensors(root: Path, device: torch.device) -> MnistTensors:
     )
 
 
+_test_cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def load_test_images(root: Path | str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The test split as (10000, 28, 28) uint8 images and (10000,) int64 labels on the CPU, for
+    galleries in a process that does not train (the web server). Cached per root."""
+    key = str(Path(root).resolve())
+    with _cache_lock:
+        if key not in _test_cache:
+            test = MNIST(root=str(root), train=False, download=False)
+            _test_cache[key] = (test.data, test.targets)
+        return _test_cache[key]
+
+
 def clear_cache() -> None:
     """Forget loaded datasets (tests; a changed data directory)."""
     with _cache_lock:
         _cache.clear()
+        _test_cache.clear()

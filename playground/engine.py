@@ -161,6 +161,7 @@ class Trainer:
         data: MnistTensors,
         log_every: int | None = None,
         use_cuda_graph: bool = True,
+        stop_event: threading.Event | None = None,
     ):
         self.config = config
         self.data = data
@@ -176,7 +177,8 @@ class Trainer:
         self.optimizer = make_optimizer(config, self.model, self.device)
         self._shuffle = torch.Generator(device=self.device).manual_seed(config.seed)
         self._loss_sum = torch.zeros((), device=self.device)  # summed on device, read per event
-        self._stop = threading.Event()
+        # Any object with set()/is_set(): a multiprocessing.Event lets another process stop us.
+        self._stop = stop_event if stop_event is not None else threading.Event()
         self._graph = None  # _GraphStep once captured (CUDA only)
         self._warmup_left = GRAPH_WARMUP_STEPS
         self.graph_enabled = use_cuda_graph and self.device.type == "cuda" and (

@@ -1,5 +1,6 @@
-"""Training runs that outlive a page's script run: a Trainer pulled in a background thread,
-its events collected in a RunRecord that the page reads (and redraws from) as often as it likes.
+"""Training runs that outlive a page's script run: each is trained by a worker process and
+followed by a daemon thread that files its events into a RunRecord, which the page reads (and
+redraws from) as often as it likes.
 
 Nothing here knows about Streamlit: the UI keeps a RunHistory per browser session and polls it.
 A process-wide RunSlots limits how many runs train at once per device; the others queue.
@@ -13,19 +14,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from pathlib import Path
+
 import torch
 
 from playground.config import RunConfig
-from playground.data import MnistTensors
-from playground.engine import DoneEvent, EpochEvent, Evaluation, StepEvent, Trainer, resolve_device
-from playground.model import MLP
+from playground.data import load_test_images
+from playground.engine import DoneEvent, EpochEvent, Evaluation, Event, StepEvent, resolve_device
+from playground.model import MLP, build_model
+from playground.worker import TrainingWorker, WorkerPool
 
 QUEUED, LOADING, TRAINING, FINISHED, STOPPED, FAILED = (
     "queued", "loading data", "training", "finished", "stopped", "failed",
 )
 ACTIVE = (QUEUED, LOADING, TRAINING)
-
-DataLoaderFn = Callable[[torch.device, Callable[[float, str], None]], MnistTensors]
 
 
 class RunSlots:
@@ -66,6 +68,7 @@ class RunSlots:
 
 
 SLOTS = RunSlots()  # process-wide: shared by every browser session
+WORKERS = WorkerPool()
 _ids = itertools.count(1)
 
 
@@ -118,14 +121,16 @@ class RunRecord:
 
 
 class BackgroundRun:
-    """One run in a daemon thread: wait for a slot, load data, train, keep the model."""
+    """One run, followed by a daemon thread of this process: it waits for a slot, hands the run
+    to a worker process (see worker.py) and files the worker's events into the record."""
 
-    def __init__(self, record: RunRecord, load_data: DataLoaderFn, slots: RunSlots = SLOTS):
+    def __init__(self, record: RunRecord, data_root: Path, slots: RunSlots = SLOTS, pool: WorkerPool | None = None):
         self.record = record
-        self._load_data = load_data
+        self._root = Path(data_root)
         self._slots = slots
+        self._pool = pool or WORKERS
         self._stop = threading.Event()
-        self._trainer: Trainer | None = None
+        self._worker: TrainingWorker | None = None
         self._thread = threading.Thread(target=self._main, name=f"run-{record.id}", daemon=True)
 
     def start(self) -> "BackgroundRun":
@@ -135,8 +140,8 @@ class BackgroundRun:
     def stop(self) -> None:
         """End the run at its next step; the partly trained model is kept."""
         self._stop.set()
-        if self._trainer is not None:
-            self._trainer.stop()
+        if self._worker is not None:
+            self._worker.stop.set()
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -153,51 +158,62 @@ class BackgroundRun:
             record.status, record.error = FAILED, str(err)
             return
         record.device = device.type
-        ticket = record.id
-        waiting = threading.Thread(target=self._track_queue, args=(device.type, ticket), daemon=True)
-        waiting.start()
-        if not self._slots.acquire(device.type, ticket, self._stop.is_set):
+        threading.Thread(target=self._track_queue, args=(device.type, record.id), daemon=True).start()
+        if not self._slots.acquire(device.type, record.id, self._stop.is_set):
             record.status, record.queue_position = STOPPED, 0
             return
         record.queue_position = 0
+        record.status = LOADING
         try:
-            self._train(device)
-        except torch.cuda.OutOfMemoryError:
-            record.status = FAILED
-            record.error = ("The GPU ran out of memory. Try a smaller batch size or fewer units, "
-                            "or train on the CPU.")
+            self._worker = self._pool.acquire(device.type)
+            self._follow(self._worker)
         except Exception as err:  # noqa: BLE001 - the page shows the reason; the app keeps going
             record.status, record.error = FAILED, f"{type(err).__name__}: {err}"
         finally:
+            if self._worker is not None:
+                self._pool.release(self._worker)
             self._slots.release(device.type)
-            if record.model is not None:
-                record.model.eval()
 
     def _track_queue(self, device: str, ticket: int) -> None:
         while self.record.status == QUEUED and not self._stop.is_set():
             self.record.queue_position = self._slots.position(device, ticket)
             time.sleep(0.2)
 
-    def _train(self, device: torch.device) -> None:
-        record = self.record
-        record.status = LOADING
-        data = self._load_data(device, lambda fraction, message: setattr(record, "download", (fraction, message)))
-        record.download = None
-        record.test_images, record.test_labels = data.test_images, data.test_y.cpu()
-        self._trainer = trainer = Trainer(record.config, data)
-        record.model = trainer.model
+    def _follow(self, worker: TrainingWorker) -> None:
+        record, done = self.record, None
         if self._stop.is_set():
-            trainer.stop()
-        record.status = TRAINING
-        for event in trainer:
-            if isinstance(event, StepEvent):
-                record.steps.append(event)
-            elif isinstance(event, EpochEvent):
-                record.epochs.append(event)
-            elif isinstance(event, DoneEvent):
-                record.model.eval()
-                record.done = event
-                record.status = STOPPED if event.stopped else FINISHED
+            worker.stop.set()
+        for kind, _, *payload in worker.train(record.id, record.config.to_params(), str(self._root)):
+            if self._stop.is_set():
+                worker.stop.set()  # the worker checks it at every step
+            if kind == "download":
+                record.download = tuple(payload)
+            elif kind == "event":
+                done = self._file(payload[0]) or done
+            elif kind == "model":
+                model = build_model(record.config)
+                model.load_state_dict(payload[0])
+                record.model = model.eval()
+            elif kind == "error":
+                record.error = payload[0]
+        if record.error or done is None or record.model is None:
+            record.status = FAILED
+            record.error = record.error or "the run ended without a model"
+            return
+        record.test_images, record.test_labels = load_test_images(self._root)
+        record.done = done  # last: a finished record always has its model and images
+        record.status = STOPPED if done.stopped else FINISHED
+
+    def _file(self, event: Event) -> DoneEvent | None:
+        record = self.record
+        record.status, record.download = TRAINING, None
+        if isinstance(event, StepEvent):
+            record.steps.append(event)
+        elif isinstance(event, EpochEvent):
+            record.epochs.append(event)
+        elif isinstance(event, DoneEvent):
+            return event
+        return None
 
 
 class RunHistory:
@@ -208,13 +224,13 @@ class RunHistory:
         self.records: list[RunRecord] = []
         self._runs: dict[int, BackgroundRun] = {}
 
-    def start(self, config: RunConfig, load_data: DataLoaderFn, slots: RunSlots = SLOTS) -> RunRecord:
+    def start(self, config: RunConfig, data_root: Path | str, slots: RunSlots = SLOTS) -> RunRecord:
         if self.active is not None:
             raise RuntimeError("a run is already training in this session; stop it first")
         record = RunRecord(config)
         record.name = f"Run {self._next_number()}"
         self.records.append(record)
-        self._runs[record.id] = BackgroundRun(record, load_data, slots).start()
+        self._runs[record.id] = BackgroundRun(record, Path(data_root), slots).start()
         self._trim()
         return record
 

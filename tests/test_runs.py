@@ -1,4 +1,5 @@
-"""Background runs: the thread trains, stop keeps the model, slots queue runs, sessions are separate."""
+"""Background runs: a worker process trains, stop keeps the model, slots queue runs, sessions
+are separate."""
 
 import threading
 import time
@@ -6,14 +7,9 @@ import time
 import pytest
 
 from playground.config import RunConfig
-from playground.data import MissingDataError, load_mnist
 from playground.runs import FAILED, FINISHED, QUEUED, STOPPED, RunHistory, RunSlots
 
 CONFIG = RunConfig(hidden=(32,), dropout=(0.1,), batch_size=32, epochs=2, device="cpu")
-
-
-def loader(root):
-    return lambda device, progress: load_mnist(root, device, progress, download=False)
 
 
 def wait_until(condition, timeout=60.0):
@@ -25,10 +21,10 @@ def wait_until(condition, timeout=60.0):
 
 def test_a_run_trains_in_the_background_and_keeps_its_model(fake_mnist_dir):
     history = RunHistory()
-    record = history.start(CONFIG, loader(fake_mnist_dir), RunSlots())
+    record = history.start(CONFIG, fake_mnist_dir, RunSlots())
     assert history.active is record and record.name == "Run 1"
     with pytest.raises(RuntimeError, match="already training"):
-        history.start(CONFIG, loader(fake_mnist_dir), RunSlots())
+        history.start(CONFIG, fake_mnist_dir, RunSlots())
     history.wait(60)
     assert record.status == FINISHED and history.active is None
     assert len(record.epochs) == 2 and record.steps[-1].global_step == 2 * 19
@@ -39,7 +35,7 @@ def test_a_run_trains_in_the_background_and_keeps_its_model(fake_mnist_dir):
 
 def test_stop_keeps_the_partly_trained_model(fake_mnist_dir):
     history = RunHistory()
-    record = history.start(CONFIG.replace(epochs=100), loader(fake_mnist_dir), RunSlots())
+    record = history.start(CONFIG.replace(epochs=100), fake_mnist_dir, RunSlots())
     wait_until(lambda: len(record.steps) >= 3)
     history.stop()
     history.wait(10)
@@ -50,7 +46,7 @@ def test_stop_keeps_the_partly_trained_model(fake_mnist_dir):
 
 def test_missing_data_fails_the_run_with_instructions(tmp_path):
     history = RunHistory()
-    record = history.start(CONFIG, loader(tmp_path), RunSlots())
+    record = history.start(CONFIG, tmp_path, RunSlots())
     history.wait(30)
     assert record.status == FAILED and "MNIST/raw" in record.error
     assert history.trained() == []
@@ -59,9 +55,9 @@ def test_missing_data_fails_the_run_with_instructions(tmp_path):
 def test_slots_queue_runs_beyond_the_limit(fake_mnist_dir):
     slots = RunSlots({"cpu": 1})
     first, second = RunHistory(), RunHistory()  # two browser sessions
-    a = first.start(CONFIG.replace(epochs=100), loader(fake_mnist_dir), slots)
+    a = first.start(CONFIG.replace(epochs=100), fake_mnist_dir, slots)
     wait_until(lambda: len(a.steps) >= 1)
-    b = second.start(CONFIG, loader(fake_mnist_dir), slots)
+    b = second.start(CONFIG, fake_mnist_dir, slots)
     wait_until(lambda: b.queue_position == 1)
     assert b.status == QUEUED and not b.steps
     first.stop()
@@ -73,8 +69,8 @@ def test_slots_queue_runs_beyond_the_limit(fake_mnist_dir):
 def test_stopping_a_queued_run_leaves_the_queue(fake_mnist_dir):
     slots = RunSlots({"cpu": 1})
     first, second = RunHistory(), RunHistory()
-    a = first.start(CONFIG.replace(epochs=100), loader(fake_mnist_dir), slots)
-    b = second.start(CONFIG, loader(fake_mnist_dir), slots)
+    a = first.start(CONFIG.replace(epochs=100), fake_mnist_dir, slots)
+    b = second.start(CONFIG, fake_mnist_dir, slots)
     wait_until(lambda: b.queue_position == 1)
     second.stop()
     second.wait(5)
@@ -86,11 +82,11 @@ def test_stopping_a_queued_run_leaves_the_queue(fake_mnist_dir):
 def test_delete_and_trim(fake_mnist_dir):
     history = RunHistory(max_kept=2)
     for _ in range(3):
-        history.start(CONFIG.replace(epochs=1), loader(fake_mnist_dir), RunSlots())
+        history.start(CONFIG.replace(epochs=1), fake_mnist_dir, RunSlots())
         history.wait(60)
     assert [r.name for r in history.records] == ["Run 2", "Run 3"]
     history.delete(history.records[0].id)
     assert [r.name for r in history.records] == ["Run 3"]
-    history.start(CONFIG.replace(epochs=1), loader(fake_mnist_dir), RunSlots())
+    history.start(CONFIG.replace(epochs=1), fake_mnist_dir, RunSlots())
     history.wait(60)
     assert history.records[-1].name == "Run 4"

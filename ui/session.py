@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from playground import data, system
-from playground.runs import DataLoaderFn, RunHistory
+from playground.runs import RunHistory
 
 
 def data_dir() -> Path:
@@ -35,9 +35,3 @@ def run_history() -> RunHistory:
         st.session_state["run_history"] = RunHistory()
     return st.session_state["run_history"]
 
-
-def data_loader() -> DataLoaderFn:
-    """A loader for background runs: it captures this session's data directory now, because
-    the run's thread must not touch st.session_state."""
-    root = data_dir()
-    return lambda device, progress: data.load_mnist(root, device, progress)

@@ -1,0 +1,114 @@
+"""How much slower does a run train through the page than headless? (a measurement, not a test)
+
+    .venv/bin/python scripts/page_overhead.py [--data-dir DIR] [--query 'batch_size=512&...']
+
+Runs the same config (1) headless through the CLI and (2) through the train page, and prints
+both times per epoch and the overhead. `--client chromium` (default) drives the page in headless
+Chromium on this same machine, so the browser's own rendering competes with training for the
+cores; `--client script` reruns the page script twice a second (AppTest), which is the server's
+share alone, as when the browser runs on the visitor's machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playground.config import RunConfig  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
+
+
+def headless(config: RunConfig, data_dir: Path) -> float:
+    args = [sys.executable, "-m", "playground", "train", "--json", "--data-dir", str(data_dir)]
+    for name, value in config.to_params().items():
+        args += [f"--{name.replace('_', '-')}", *value.split(",")] if name not in ("batchnorm",) else []
+    if not config.batchnorm:
+        args.append("--no-batchnorm")
+    result = subprocess.run(args, capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(result.stdout)["seconds_per_epoch"]
+
+
+def through_page(config: RunConfig, data_dir: Path, browser_nice: int) -> float:
+    """`browser_nice` 19 gives the browser only the CPU that the server and the training leave
+    idle: close to a real deployment, where the browser runs on the visitor's own machine."""
+    from playwright.sync_api import sync_playwright
+
+    proc, url = start_app(data_dir)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{url}/train?{urllib.parse.urlencode(config.to_params())}")
+            page.get_by_role("button", name="▶ Train").wait_for()
+            if browser_nice:
+                _renice_chromium(browser_nice)
+            page.get_by_role("button", name="▶ Train").click()
+            metric = page.locator("[data-testid='stMetric']", has_text="Time per epoch")
+            metric.wait_for(timeout=600_000)
+            return float(metric.locator("[data-testid='stMetricValue']").inner_text().split()[0])
+    finally:
+        proc.terminate()
+
+
+def through_page_script(config: RunConfig, data_dir: Path) -> float:
+    """The server's side only: the page script itself, rerun twice a second as the live chart
+    does, via AppTest (the browser, on a visitor's own machine, is left out)."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["PLAYGROUND_DATA_DIR"] = str(data_dir)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in config.to_params().items():
+        at.query_params[key] = value
+    at.switch_page("app_pages/train.py").run()
+    next(b for b in at.button if b.label == "▶ Train").click().run()
+    history = at.session_state["run_history"]
+    while history.active is not None:
+        time.sleep(0.5)
+        at.run()
+    return history.records[-1].seconds_per_epoch
+
+
+def _renice_chromium(level: int) -> None:
+    """Chromium sets its processes' priorities itself, and nice is per thread on Linux: renice
+    every thread of every Chromium process once the page is open."""
+    for pid in subprocess.run(["pgrep", "-f", "chromium"], capture_output=True, text=True).stdout.split():
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, int(task.name), level)
+            except OSError:
+                pass  # the thread ended meanwhile
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--query", default="batch_size=512&lr=0.004&schedule=onecycle&epochs=3",
+                        help="the run config as URL parameters (default: the fast preset)")
+    parser.add_argument("--client", choices=["chromium", "script"], default="chromium",
+                        help="chromium: a real browser on this machine; script: the page script alone")
+    parser.add_argument("--browser-nice", type=int, default=0,
+                        help="run the browser at this nice level (19: as if on another machine)")
+    args = parser.parse_args()
+    config = RunConfig.from_params(dict(urllib.parse.parse_qsl(args.query)))
+    if args.client == "script":
+        page = through_page_script(config, args.data_dir)
+    else:
+        page = through_page(config, args.data_dir, args.browser_nice)
+    time.sleep(2)
+    alone = headless(config, args.data_dir)
+    print(json.dumps({"config": config.to_params(), "client": args.client, "browser_nice": args.browser_nice,
+                      "headless_s_per_epoch": round(alone, 3), "page_s_per_epoch": round(page, 3),
+                      "overhead": round(page / alone - 1, 3)}))
+
+
+if __name__ == "__main__":
+    main()
