@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from playground import charts, export
+from playground import charts, data, export
 from playground.runs import LOADING, QUEUED
 from ui import session, train_controls, train_results
 
@@ -19,6 +19,10 @@ with left:
 
 with right:
     st.caption(f"**Next run:** {export.summary(config)}")
+    if not data.is_available(session.data_dir()):
+        st.info(f"MNIST is not in `{data.raw_dir(session.data_dir())}` yet: the first run downloads it "
+                "(about 12 MB). Offline? Put the four raw MNIST files there, or set the data directory "
+                "in the sidebar.")
     start_col, stop_col = st.columns(2)
     if start_col.button("▶ Train", type="primary", disabled=history.active is not None, width="stretch"):
         history.start(config, session.data_dir())

@@ -141,7 +141,7 @@ def ensure_mnist(root: Path | str, progress: ProgressFn | None = None, download:
     Raises MissingDataError with instructions when they are not and cannot be had."""
     if is_available(root):
         return
-    if download:
+    if download and not os.environ.get("PLAYGROUND_OFFLINE"):  # offline: never try the network
         try:
             download_mnist(root, progress)
         except (MissingDataError, OSError) as err:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -22,6 +23,7 @@ from playground.config import RunConfig
 from playground.data import load_test_images
 from playground.engine import DoneEvent, EpochEvent, Evaluation, Event, StepEvent, resolve_device
 from playground.model import MLP, build_model
+from playground.settings import SETTINGS
 from playground.worker import TrainingWorker, WorkerPool
 
 QUEUED, LOADING, TRAINING, FINISHED, STOPPED, FAILED = (
@@ -67,8 +69,9 @@ class RunSlots:
             self._cond.notify_all()
 
 
-SLOTS = RunSlots()  # process-wide: shared by every browser session
-WORKERS = WorkerPool()
+# Process-wide: shared by every browser session of this server.
+SLOTS = RunSlots({"cpu": SETTINGS.max_runs_cpu, "cuda": SETTINGS.max_runs_gpu})
+WORKERS = WorkerPool(threads=SETTINGS.worker_threads)
 _ids = itertools.count(1)
 
 
@@ -216,13 +219,21 @@ class BackgroundRun:
         return None
 
 
+def _stop_all(runs: dict[int, BackgroundRun]) -> None:
+    for run in runs.values():
+        run.stop()
+
+
 class RunHistory:
     """One browser session's runs, oldest first, with its one active run at most."""
 
-    def __init__(self, max_kept: int = 20):
+    def __init__(self, max_kept: int = SETTINGS.max_runs_kept):
         self.max_kept = max_kept
         self.records: list[RunRecord] = []
         self._runs: dict[int, BackgroundRun] = {}
+        # When the session ends, Streamlit drops its state and this history with it: stop its
+        # run then, so that nobody trains (or holds a slot) for a visitor who left.
+        weakref.finalize(self, _stop_all, self._runs)
 
     def start(self, config: RunConfig, data_root: Path | str, slots: RunSlots = SLOTS) -> RunRecord:
         if self.active is not None:

@@ -25,6 +25,16 @@ import torch
 OOM_MESSAGE = "The GPU ran out of memory. Try a smaller batch size or fewer units, or train on the CPU."
 
 
+def describe_failure(err: BaseException) -> str:
+    """What the page says when a run fails: our own errors speak for themselves, GPU memory
+    gets advice, anything else its type and message."""
+    if isinstance(err, torch.cuda.OutOfMemoryError):
+        return OOM_MESSAGE
+    if type(err).__module__.startswith("playground"):
+        return str(err)
+    return f"{type(err).__name__}: {err}"
+
+
 def _worker_main(device_name: str, requests: Any, events: Any, stop: Any, threads: int | None) -> None:
     from playground.config import RunConfig
     from playground.data import load_mnist
@@ -41,10 +51,8 @@ def _worker_main(device_name: str, requests: Any, events: Any, stop: Any, thread
             for event in trainer:
                 events.put(("event", run_id, event))
             events.put(("model", run_id, {k: v.cpu() for k, v in trainer.model.state_dict().items()}))
-        except torch.cuda.OutOfMemoryError:
-            events.put(("error", run_id, OOM_MESSAGE))
         except Exception as err:  # noqa: BLE001 - reported to the page; the worker keeps serving
-            events.put(("error", run_id, str(err) if err.__class__.__module__.startswith("playground") else f"{type(err).__name__}: {err}"))
+            events.put(("error", run_id, describe_failure(err)))
         finally:
             if device.type == "cuda":
                 torch.cuda.empty_cache()  # give the memory of this run's graph back

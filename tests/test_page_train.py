@@ -105,3 +105,26 @@ def test_a_short_run_shows_chart_metrics_comparison_and_downloads(app):
     at.selectbox(key="delete_run").set_value(history.records[0].id).run()
     button(at, "🗑 Delete").click().run()
     assert [r.name for r in at.session_state["run_history"].records] == ["Run 2"]
+
+
+def test_the_server_caps_epochs(app, monkeypatch):
+    from playground.settings import HostSettings
+    from ui import train_controls
+
+    monkeypatch.setattr(train_controls, "SETTINGS", HostSettings(max_epochs=5))
+    at = open_train(app, epochs="50")
+    assert "caps a run at 5 epochs" in " ".join(w.value for w in at.warning)
+    assert at.session_state["train_config"].epochs == 5 and at.slider(key="w_epochs").max == 5
+
+
+def test_missing_mnist_is_explained_and_other_pages_keep_working(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PLAYGROUND_OFFLINE", "1")
+    at = open_train(AppTest.from_file("../app.py", default_timeout=60), epochs="1")
+    assert any("the first run downloads it" in i.value for i in at.info)
+    at, record = train_until_done(at)
+    assert record.status == "failed" and "Put the four uncompressed MNIST files" in record.error
+    assert any("Put the four uncompressed MNIST files" in e.value for e in at.error)
+    for page in ("app_pages/autograd.py", "app_pages/tensors.py", "app_pages/home.py"):
+        at.switch_page(page).run()
+        assert not at.exception

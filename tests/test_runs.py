@@ -90,3 +90,30 @@ def test_delete_and_trim(fake_mnist_dir):
     history.start(CONFIG.replace(epochs=1), fake_mnist_dir, RunSlots())
     history.wait(60)
     assert history.records[-1].name == "Run 4"
+
+
+def test_a_worker_that_dies_fails_its_run_with_a_message(fake_mnist_dir):
+    from playground.runs import BackgroundRun, RunRecord
+    from playground.worker import WorkerPool
+
+    record, pool = RunRecord(CONFIG.replace(epochs=100)), WorkerPool()
+    run = BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start()
+    wait_until(lambda: len(record.steps) >= 2)
+    run._worker.process.kill()  # as the kernel's OOM killer would
+    run.join(10)
+    assert record.status == FAILED and "ended unexpectedly" in record.error
+    assert pool.acquire("cpu").alive  # the next run gets a fresh worker
+    pool.close()
+
+
+def test_a_session_that_ends_stops_its_run(fake_mnist_dir):
+    import gc
+
+    history = RunHistory()
+    record = history.start(CONFIG.replace(epochs=100), fake_mnist_dir, RunSlots())
+    wait_until(lambda: len(record.steps) >= 2)
+    run = history._runs[record.id]
+    del history  # Streamlit drops a session's state when the session ends
+    gc.collect()
+    run.join(10)
+    assert record.status == STOPPED

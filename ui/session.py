@@ -5,9 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+import torch
 
 from playground import data, system
 from playground.runs import RunHistory
+
+# The server's own torch work is tiny (a drawing's prediction, the teaching pages) and runs on
+# Streamlit's script threads; training has its own worker processes. One thread here keeps many
+# sessions from oversubscribing the cores (and OpenMP from non-main threads costs more than it
+# gains on work this small).
+torch.set_num_threads(1)
 
 
 def data_dir() -> Path:

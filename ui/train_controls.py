@@ -11,6 +11,7 @@ import streamlit as st
 
 from playground import config as cfg
 from playground import system
+from playground.settings import SETTINGS
 
 CONFIG_KEY = "train_config"
 LR_CHOICES = [m * 10.0**e for e in range(-5, 0) for m in (1, 2, 5)] + [1.0]
@@ -27,6 +28,9 @@ def load_from_url_once() -> None:
     if CONFIG_KEY in st.session_state:
         return
     config, warnings = cfg.RunConfig.from_params_lenient(st.query_params.to_dict())
+    if config.epochs > SETTINGS.max_epochs:
+        warnings.append(f"This server caps a run at {SETTINGS.max_epochs} epochs; epochs set to {SETTINGS.max_epochs}.")
+        config = config.replace(epochs=SETTINGS.max_epochs)
     if config.device == "cuda" and system.gpu_unavailable_reason():
         warnings.append(f"Ignored URL parameter device: GPU unavailable ({system.gpu_unavailable_reason()}); using auto.")
         config = config.replace(device="auto")
@@ -60,7 +64,8 @@ def _set_widgets(config: cfg.RunConfig) -> None:
 
 def apply_preset(name: str) -> None:
     """Button callback: runs before the widgets are drawn, so it may set their state."""
-    _set_widgets(cfg.PRESETS[name].replace(device=current_config().device))
+    preset = cfg.PRESETS[name]
+    _set_widgets(preset.replace(device=current_config().device, epochs=min(preset.epochs, SETTINGS.max_epochs)))
 
 
 def controls() -> cfg.RunConfig:
@@ -97,7 +102,8 @@ def controls() -> cfg.RunConfig:
                           key="w_lr", format_func=lambda v: f"{v:g}")
     batch_size = st.select_slider("Batch size", _with(BATCH_CHOICES, st.session_state["w_batch_size"]),
                                   key="w_batch_size")
-    epochs = st.slider("Epochs", cfg.MIN_EPOCHS, cfg.MAX_EPOCHS, key="w_epochs")
+    epochs = st.slider("Epochs", cfg.MIN_EPOCHS, SETTINGS.max_epochs, key="w_epochs",
+                       help=None if SETTINGS.max_epochs == cfg.MAX_EPOCHS else "This server caps the epochs of a run")
     left, right = st.columns(2)
     seed = left.number_input("Seed", 0, cfg.MAX_SEED, step=1, key="w_seed")
     device = _device_control(right)

@@ -1,0 +1,64 @@
+"""Hosting settings, from environment variables, so that a shared server can bound its work.
+
+| variable | default | meaning |
+|---|---|---|
+| PLAYGROUND_MAX_RUNS_CPU | 1 | runs training at once on the CPU (the rest queue) |
+| PLAYGROUND_MAX_RUNS_GPU | 1 | runs training at once on the GPU |
+| PLAYGROUND_MAX_EPOCHS | 100 | most epochs (passes over the 60,000 training images) one run may ask for |
+| PLAYGROUND_MAX_RUNS_KEPT | 20 | finished runs (and their models) kept per browser session |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+from playground.config import MAX_EPOCHS
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    max_runs_cpu: int = 1
+    max_runs_gpu: int = 1
+    max_epochs: int = MAX_EPOCHS
+    max_runs_kept: int = 20
+
+    @property
+    def worker_threads(self) -> int:
+        """torch threads per CPU worker: the cores shared among the runs that train at once, so
+        that concurrent sessions don't oversubscribe the machine."""
+        return max(1, (os.cpu_count() or 1) // self.max_runs_cpu)
+
+
+_LIMITS = {
+    "PLAYGROUND_MAX_RUNS_CPU": ("max_runs_cpu", 1, 64),
+    "PLAYGROUND_MAX_RUNS_GPU": ("max_runs_gpu", 1, 64),
+    "PLAYGROUND_MAX_EPOCHS": ("max_epochs", 1, MAX_EPOCHS),
+    "PLAYGROUND_MAX_RUNS_KEPT": ("max_runs_kept", 1, 1000),
+}
+
+
+def from_env(env: Mapping[str, str] | None = None) -> HostSettings:
+    """Read the settings; a bad value raises SettingsError naming the variable and its range."""
+    env = os.environ if env is None else env
+    values = {}
+    for variable, (field, low, high) in _LIMITS.items():
+        if variable not in env:
+            continue
+        text = env[variable]
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise SettingsError(f"{variable}={text!r}: must be an integer from {low} to {high}")
+        values[field] = value
+    return HostSettings(**values)
+
+
+SETTINGS = from_env()
