@@ -26,7 +26,6 @@ with right:
     start_col, stop_col = st.columns(2)
     if start_col.button("▶ Train", type="primary", disabled=history.active is not None, width="stretch"):
         history.start(config, session.data_dir())
-        st.session_state["watching"] = history.active.id if history.active else None
         st.rerun()
     if stop_col.button("■ Stop", disabled=history.active is None, width="stretch",
                        help="Ends the run at its next step and keeps the model trained so far"):
@@ -51,7 +50,9 @@ with right:
             st.error(record.error)
         st.plotly_chart(charts.training_figure(record.steps, record.epochs, record.config.epochs),
                         key=f"live-{record.id}")
-        if not record.active and st.session_state.get("watching") == record.id:
+        if record.active:
+            st.session_state["watching"] = record.id  # also after a reload: a new session
+        elif st.session_state.get("watching") == record.id:
             st.session_state["watching"] = None
             st.rerun()  # the run ended: redraw the whole page with its results
 

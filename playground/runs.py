@@ -116,6 +116,17 @@ class RunRecord:
         values = [e.test_accuracy for e in self.epochs] + ([self.final_accuracy] if self.done else [])
         return max(values) if values else None
 
+    def recent_samples_per_s(self, window_s: float = 2.0) -> float:
+        """Training speed over the last `window_s` seconds of step events: steadier than one
+        event's own figure, which may cover a single small step."""
+        if not self.steps:
+            return 0.0
+        last = self.steps[-1]
+        first = next((s for s in reversed(self.steps) if last.elapsed - s.elapsed >= window_s), self.steps[0])
+        if first is last:
+            return last.samples_per_s
+        return (last.global_step - first.global_step) * self.config.batch_size / (last.elapsed - first.elapsed)
+
     @property
     def seconds_per_epoch(self) -> float | None:
         if not self.epochs:
@@ -281,3 +292,30 @@ class RunHistory:
         ended = [r for r in self.records if not r.active]
         while len(self.records) > self.max_kept and ended:
             self.delete(ended.pop(0).id)
+
+
+class BrowserRegistry:
+    """Each browser's RunHistory, by a random id the browser keeps in a cookie, so that a page
+    reload (a new Streamlit session) finds its runs and the model of a run it left mid-training.
+    A history not seen for `ttl` seconds is dropped, which stops its run and frees its models."""
+
+    def __init__(self, ttl: float = SETTINGS.session_ttl_s):
+        self.ttl = ttl
+        self._histories: dict[str, RunHistory] = {}
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def history(self, browser_id: str) -> RunHistory:
+        now = time.monotonic()
+        with self._lock:
+            for gone in [b for b, seen in self._seen.items() if now - seen > self.ttl and b != browser_id]:
+                self._seen.pop(gone)
+                self._histories.pop(gone).stop()
+            self._seen[browser_id] = now
+            return self._histories.setdefault(browser_id, RunHistory())
+
+    def __len__(self) -> int:
+        return len(self._histories)
+
+
+BROWSERS = BrowserRegistry()

@@ -6,6 +6,7 @@
 | PLAYGROUND_MAX_RUNS_GPU | 1 | runs training at once on the GPU |
 | PLAYGROUND_MAX_EPOCHS | 100 | most epochs (passes over the 60,000 training images) one run may ask for |
 | PLAYGROUND_MAX_RUNS_KEPT | 20 | finished runs (and their models) kept per browser session |
+| PLAYGROUND_SESSION_TTL | 600 | seconds after a browser's last visit before its runs are stopped and freed |
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class HostSettings:
     max_runs_gpu: int = 1
     max_epochs: int = MAX_EPOCHS
     max_runs_kept: int = 20
+    session_ttl_s: int = 600
 
     @property
     def worker_threads(self) -> int:
@@ -40,6 +42,7 @@ _LIMITS = {
     "PLAYGROUND_MAX_RUNS_GPU": ("max_runs_gpu", 1, 64),
     "PLAYGROUND_MAX_EPOCHS": ("max_epochs", 1, MAX_EPOCHS),
     "PLAYGROUND_MAX_RUNS_KEPT": ("max_runs_kept", 1, 1000),
+    "PLAYGROUND_SESSION_TTL": ("session_ttl_s", 10, 7 * 24 * 3600),
 }
 
 

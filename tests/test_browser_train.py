@@ -46,3 +46,16 @@ def test_stop_mid_run_keeps_the_partial_model(page, app_url):
     assert "/100" in epochs_done and "100/100" not in epochs_done
     assert page.get_by_text("Model of Run").count() >= 1  # the partial model can be downloaded
     assert_no_exception(page)
+
+
+def test_reload_mid_run_finds_the_run_and_keeps_its_model(page, app_url):
+    open_train(page, app_url, "hidden=64&dropout=0.1&batch_size=8&epochs=100")
+    page.get_by_role("button", name="▶ Train").click()
+    page.wait_for_function(f"({CURVE_POINTS})() > 3", timeout=60_000)
+    page.reload()  # a new Streamlit session in the same browser
+    wait_for_app(page)
+    page.wait_for_function(f"({CURVE_POINTS})() > 3", timeout=30_000)  # the run, still live
+    page.get_by_role("button", name="■ Stop").click()
+    page.get_by_text("Final test accuracy").wait_for(timeout=30_000)
+    page.get_by_text("Results: Run 1 — stopped early").wait_for()
+    assert_no_exception(page)

@@ -117,3 +117,19 @@ def test_a_session_that_ends_stops_its_run(fake_mnist_dir):
     gc.collect()
     run.join(10)
     assert record.status == STOPPED
+
+
+def test_browser_registry_keeps_histories_across_sessions_until_unseen(fake_mnist_dir):
+    from playground.runs import BrowserRegistry
+
+    registry = BrowserRegistry(ttl=0.5)
+    mine = registry.history("browser-a")
+    assert registry.history("browser-a") is mine  # a reload: same browser, same runs
+    assert registry.history("browser-b") is not mine  # another browser: its own
+    record = mine.start(CONFIG.replace(epochs=100), fake_mnist_dir, RunSlots())
+    wait_until(lambda: len(record.steps) >= 2)
+    time.sleep(0.6)
+    registry.history("browser-b")  # a visit prunes browsers unseen for longer than the ttl
+    assert len(registry) == 1
+    mine.wait(10)
+    assert record.status == STOPPED and record.model is not None

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from pathlib import Path
 
 import streamlit as st
 import torch
 
 from playground import data, system
-from playground.runs import RunHistory
+from playground.runs import BROWSERS, RunHistory
 
 # The server's own torch work is tiny (a drawing's prediction, the teaching pages) and runs on
 # Streamlit's script threads; training has its own worker processes. One thread here keeps many
@@ -24,7 +26,9 @@ def data_dir() -> Path:
 
 
 def sidebar() -> None:
+    run_history()  # gives this browser its id before anything else
     with st.sidebar:
+        remember_browser()
         info = system.device_info()
         st.caption(f"**Device:** {info.summary}")
         st.session_state.setdefault("data_dir", str(data.default_data_dir()))
@@ -36,9 +40,24 @@ def sidebar() -> None:
         )
 
 
-def run_history() -> RunHistory:
-    """This browser session's training runs (never shared with another session)."""
-    if "run_history" not in st.session_state:
-        st.session_state["run_history"] = RunHistory()
-    return st.session_state["run_history"]
+BROWSER_COOKIE = "playground_browser"
 
+
+def run_history() -> RunHistory:
+    """This browser's training runs, never shown to another browser. Kept across page reloads
+    through a random id in a cookie (see remember_browser)."""
+    if "browser_id" not in st.session_state:
+        cookie = st.context.cookies.get(BROWSER_COOKIE, "")
+        valid = re.fullmatch(r"[A-Za-z0-9_-]{22,64}", cookie or "")
+        st.session_state["browser_id"] = cookie if valid else secrets.token_urlsafe(24)
+    history = BROWSERS.history(st.session_state["browser_id"])  # also marks the browser as seen
+    return st.session_state.setdefault("run_history", history)
+
+
+def remember_browser() -> None:
+    """Store the browser id in a cookie (st.context.cookies only reads them), so that a reload
+    finds this browser's runs again. The id is ours (random, validated): safe to put in a script."""
+    browser_id = st.session_state.get("browser_id")
+    if browser_id and st.context.cookies.get(BROWSER_COOKIE) != browser_id:
+        st.html(f"<script>document.cookie = '{BROWSER_COOKIE}={browser_id}; path=/; max-age=86400; "
+                "samesite=strict';</script>", unsafe_allow_javascript=True)

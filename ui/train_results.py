@@ -28,7 +28,7 @@ def progress(record: RunRecord) -> None:
         label = "stopped (the model trained so far is kept)"
     st.progress(min(done, 1.0), text=(
         f"{record.name} · epoch {step.epoch}/{record.config.epochs} · step {step.step}/{step.steps_per_epoch} · "
-        f"{step.samples_per_s:,.0f} samples/s · {label}"))
+        f"{record.recent_samples_per_s():,.0f} samples/s · {label}"))
 
 
 def results(history: RunHistory) -> None:
