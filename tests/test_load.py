@@ -1,0 +1,35 @@
+"""The load test's reduced form (scripts/load_test.py): 3 concurrent browser sessions on the small
+MNIST, each training a short run and drawing a digit; zero errors, memory under the bound."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CHROMIUM
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_three_concurrent_sessions_train_and_draw_without_errors(fake_mnist_dir):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium (bash run.sh test does this)")
+    # A subprocess: the script runs its own asyncio loop, which must not meet the sync Playwright
+    # of the other browser tests in this pytest process.
+    done = subprocess.run(
+        [sys.executable, "scripts/load_test.py", "--sessions", "3", "--data-dir", str(fake_mnist_dir),
+         "--timeout", "150", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=200,
+    )
+    assert done.stdout.strip(), done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["errors"] == [], report["errors"]
+    assert report["peak_rss_mb"]["total"] <= report["max_rss_mb"], report["peak_rss_mb"]
+    sessions = report["per_session"]
+    assert len(sessions) == 3 and all(s["ok"] and s["digit"] for s in sessions), sessions
+    assert report["max_queue_place"] >= 1  # the runs really queued behind one another
+    assert report["passed"] and done.returncode == 0
