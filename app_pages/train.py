@@ -12,6 +12,8 @@ for warning in st.session_state.pop("url_warnings", []):
     st.warning(warning)
 
 history = session.run_history()
+if history.active is None:
+    st.session_state.pop("watching", None)  # this full run shows the ended run's results
 left, right = st.columns([1.3, 2], gap="large")
 with left:
     config = train_controls.controls()
@@ -53,8 +55,9 @@ with right:
         if record.active:
             st.session_state["watching"] = record.id  # also after a reload: a new session
         elif st.session_state.get("watching") == record.id:
-            st.session_state["watching"] = None
-            st.rerun()  # the run ended: redraw the whole page with its results
+            # The run ended: redraw the whole page with its results. Asked again at every tick
+            # until a full run clears "watching", as a busy server may drop one such request.
+            st.rerun()
 
     live_run()
 

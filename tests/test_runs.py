@@ -102,8 +102,9 @@ def test_a_worker_that_dies_fails_its_run_with_a_message(fake_mnist_dir):
     run._worker.process.kill()  # as the kernel's OOM killer would
     run.join(10)
     assert record.status == FAILED and "ended unexpectedly" in record.error
-    assert pool.acquire("cpu").alive  # the next run gets a fresh worker
-    pool.close()
+    fresh = pool.acquire("cpu")  # the next run gets a fresh worker
+    assert fresh.alive and fresh is not run._worker
+    fresh.close()
 
 
 def test_a_session_that_ends_stops_its_run(fake_mnist_dir):

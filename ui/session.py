@@ -47,8 +47,8 @@ def run_history() -> RunHistory:
     """This browser's training runs, never shown to another browser. Kept across page reloads
     through a random id in a cookie (see remember_browser)."""
     if "browser_id" not in st.session_state:
-        cookie = st.context.cookies.get(BROWSER_COOKIE, "")
-        valid = re.fullmatch(r"[A-Za-z0-9_-]{22,64}", cookie or "")
+        cookie = st.context.cookies.get(BROWSER_COOKIE)
+        valid = isinstance(cookie, str) and re.fullmatch(r"[A-Za-z0-9_-]{22,64}", cookie)
         st.session_state["browser_id"] = cookie if valid else secrets.token_urlsafe(24)
     history = BROWSERS.history(st.session_state["browser_id"])  # also marks the browser as seen
     return st.session_state.setdefault("run_history", history)
