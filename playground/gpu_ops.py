@@ -3,8 +3,10 @@ the CPU and, when there is one, on the GPU."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -121,16 +123,29 @@ def compare(n: int, devices: list[str], on_step: Callable[[float, str], None] | 
     sizes = sweep_sizes(n)
     jobs = [(d, s) for s in sizes for d in devices]
     timings, skipped, start = [], [], time.perf_counter()
-    for i, (device, size) in enumerate(jobs):
-        if on_step:
-            on_step(i / len(jobs), f"{device}: {size}×{size} @ {size}×{size}")
-        if timings and time.perf_counter() - start > total_budget_s:  # always time one
-            skipped.append(f"{device} {size}")
-            continue
-        timings.append(time_matmul(size, device))
+    with all_cpu_threads():
+        for i, (device, size) in enumerate(jobs):
+            if on_step:
+                on_step(i / len(jobs), f"{device}: {size}×{size} @ {size}×{size}")
+            if timings and time.perf_counter() - start > total_budget_s:  # always time one
+                skipped.append(f"{device} {size}")
+                continue
+            timings.append(time_matmul(size, device))
     if on_step:
         on_step(1.0, "done")
     return timings, skipped
+
+
+@contextlib.contextmanager
+def all_cpu_threads() -> Iterator[int]:
+    """Let torch use every core while timing, then restore the thread count: the web server runs
+    torch on one thread (ui/session.py), which would understate what the CPU can do."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
 
 
 def speedup(timings: list[Timing], n: int) -> float | None:

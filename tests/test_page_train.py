@@ -128,3 +128,25 @@ def test_missing_mnist_is_explained_and_other_pages_keep_working(tmp_path, monke
     for page in ("app_pages/autograd.py", "app_pages/tensors.py", "app_pages/home.py"):
         at.switch_page(page).run()
         assert not at.exception
+
+
+def test_a_run_keeps_going_across_pages_and_control_changes(app):
+    at = open_train(app, epochs="100", hidden="64", dropout="0.1", batch_size="8")
+    button(at, "▶ Train").click().run()
+    history = at.session_state["run_history"]
+    record = history.active
+    deadline = time.time() + 60
+    while len(record.steps) < 3:
+        assert time.time() < deadline
+        time.sleep(0.1)
+    at.slider(key="w_epochs").set_value(7).run()  # applies to the next run only
+    at.switch_page("app_pages/autograd.py").run()
+    seen = len(record.steps)
+    time.sleep(1)
+    at.switch_page(PAGE).run()
+    assert history.active is record and record.config.epochs == 100 and len(record.steps) > seen
+    assert at.session_state["train_config"].epochs == 7
+    assert at.get("plotly_chart")  # the live chart picks the run up again
+    button(at, "■ Stop").click().run()
+    history.wait(10)
+    assert record.status == "stopped"
