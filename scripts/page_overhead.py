@@ -6,7 +6,9 @@ Runs the same config (1) headless through the CLI and (2) through the train page
 both times per epoch and the overhead. `--client chromium` (default) drives the page in headless
 Chromium on this same machine, so the browser's own rendering competes with training for the
 cores; `--client script` reruns the page script twice a second (AppTest), which is the server's
-share alone, as when the browser runs on the visitor's machine.
+share alone, rerun in full; `--client away` starts the run in Chromium, closes the page while
+it trains (as a browser on the visitor's machine costs this one nothing) and reopens it for the
+result.
 """
 
 from __future__ import annotations
@@ -37,21 +39,25 @@ def headless(config: RunConfig, data_dir: Path) -> float:
     return json.loads(result.stdout)["seconds_per_epoch"]
 
 
-def through_page(config: RunConfig, data_dir: Path, browser_nice: int) -> float:
-    """`browser_nice` 19 gives the browser only the CPU that the server and the training leave
-    idle: close to a real deployment, where the browser runs on the visitor's own machine."""
+def through_page(config: RunConfig, data_dir: Path, away_s: float | None = None) -> float:
+    """Train through the page in headless Chromium; with `away_s`, close the page while it
+    trains and come back after that many seconds."""
     from playwright.sync_api import sync_playwright
 
     proc, url = start_app(data_dir)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             page.goto(f"{url}/train?{urllib.parse.urlencode(config.to_params())}")
             page.get_by_role("button", name="▶ Train").wait_for()
-            if browser_nice:
-                _renice_chromium(browser_nice)
             page.get_by_role("button", name="▶ Train").click()
+            if away_s is not None:  # the visitor's browser is elsewhere: nothing renders here
+                page.get_by_text("Run 1 ·").first.wait_for(timeout=120_000)
+                page.close()
+                time.sleep(away_s)
+                page = browser.contexts[0].new_page()  # same cookie: the same browser's runs
+                page.goto(f"{url}/train")
             metric = page.locator("[data-testid='stMetric']", has_text="Time per epoch")
             metric.wait_for(timeout=600_000)
             return float(metric.locator("[data-testid='stMetricValue']").inner_text().split()[0])
@@ -77,35 +83,24 @@ def through_page_script(config: RunConfig, data_dir: Path) -> float:
     return history.records[-1].seconds_per_epoch
 
 
-def _renice_chromium(level: int) -> None:
-    """Chromium sets its processes' priorities itself, and nice is per thread on Linux: renice
-    every thread of every Chromium process once the page is open."""
-    for pid in subprocess.run(["pgrep", "-f", "chromium"], capture_output=True, text=True).stdout.split():
-        for task in Path(f"/proc/{pid}/task").glob("*"):
-            try:
-                os.setpriority(os.PRIO_PROCESS, int(task.name), level)
-            except OSError:
-                pass  # the thread ended meanwhile
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--query", default="batch_size=512&lr=0.004&schedule=onecycle&epochs=3",
                         help="the run config as URL parameters (default: the fast preset)")
-    parser.add_argument("--client", choices=["chromium", "script"], default="chromium",
-                        help="chromium: a real browser on this machine; script: the page script alone")
-    parser.add_argument("--browser-nice", type=int, default=0,
-                        help="run the browser at this nice level (19: as if on another machine)")
+    parser.add_argument("--client", choices=["chromium", "away", "script"], default="chromium",
+                        help="chromium: a real browser on this machine renders the run live; away: it starts "
+                        "the run, closes, and comes back for the result; script: the page script alone")
     args = parser.parse_args()
     config = RunConfig.from_params(dict(urllib.parse.parse_qsl(args.query)))
+    alone = headless(config, args.data_dir)
+    time.sleep(2)
     if args.client == "script":
         page = through_page_script(config, args.data_dir)
     else:
-        page = through_page(config, args.data_dir, args.browser_nice)
-    time.sleep(2)
-    alone = headless(config, args.data_dir)
-    print(json.dumps({"config": config.to_params(), "client": args.client, "browser_nice": args.browser_nice,
+        away = 3 * alone * config.epochs + 10 if args.client == "away" else None
+        page = through_page(config, args.data_dir, away)
+    print(json.dumps({"config": config.to_params(), "client": args.client,
                       "headless_s_per_epoch": round(alone, 3), "page_s_per_epoch": round(page, 3),
                       "overhead": round(page / alone - 1, 3)}))
 
