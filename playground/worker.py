@@ -43,13 +43,16 @@ def _worker_main(device_name: str, requests: Any, events: Any, stop: Any, thread
     if threads:
         torch.set_num_threads(threads)
     device = torch.device(device_name)
-    while (request := requests.get()) is not None:
+    parent = mp.parent_process()
+    while (request := _next_request(requests, parent)) is not None:
         run_id, params, root = request
         try:
             data = load_mnist(root, device, progress=lambda f, m: events.put(("download", run_id, f, m)))
             trainer = Trainer(RunConfig.from_params(params), data, stop_event=stop)
             for event in trainer:
                 events.put(("event", run_id, event))
+                if not parent.is_alive():  # the server is gone: nobody will read this run
+                    trainer.stop()
             events.put(("model", run_id, {k: v.cpu() for k, v in trainer.model.state_dict().items()}))
         except Exception as err:  # noqa: BLE001 - reported to the page; the worker keeps serving
             events.put(("error", run_id, describe_failure(err)))
@@ -57,6 +60,17 @@ def _worker_main(device_name: str, requests: Any, events: Any, stop: Any, thread
             if device.type == "cuda":
                 torch.cuda.empty_cache()  # give the memory of this run's graph back
             events.put(("end", run_id))
+
+
+def _next_request(requests: Any, parent: Any) -> tuple | None:
+    """The next run to train, or None to exit: when told to, or when the server process has
+    died without telling us (killed, say), so that no orphan keeps MNIST in memory."""
+    while parent.is_alive():
+        try:
+            return requests.get(timeout=1.0)
+        except queue.Empty:
+            continue
+    return None
 
 
 class TrainingWorker:
