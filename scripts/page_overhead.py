@@ -1,21 +1,21 @@
 """How much slower does a run train through the page than headless? (a measurement, not a test)
 
-    .venv/bin/python scripts/page_overhead.py [--data-dir DIR] [--query 'batch_size=512&...']
+    .venv/bin/python scripts/page_overhead.py [--client chromium|away] [--repeat 3]
+        [--data-dir DIR] [--query 'batch_size=512&...']
 
-Runs the same config (1) headless through the CLI and (2) through the train page, and prints
-both times per epoch and the overhead. `--client chromium` (default) drives the page in headless
-Chromium on this same machine, so the browser's own rendering competes with training for the
-cores; `--client script` reruns the page script twice a second (AppTest), which is the server's
-share alone, rerun in full; `--client away` starts the run in Chromium, closes the page while
-it trains (as a browser on the visitor's machine costs this one nothing) and reopens it for the
-result.
+Runs the same config (1) headless through the CLI and (2) through the train page, alternately,
+`--repeat` times, and prints both times per epoch and the overhead of the medians.
+`--client chromium` (default) drives the page in headless Chromium on this same machine, so the
+browser's own rendering of the live chart competes with training for the cores; `--client away`
+starts the run in Chromium, closes the browser while it trains (as a browser on the visitor's
+machine costs this one nothing) and comes back with its cookies for the result.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import statistics
 import subprocess
 import sys
 import time
@@ -40,8 +40,8 @@ def headless(config: RunConfig, data_dir: Path) -> float:
 
 
 def through_page(config: RunConfig, data_dir: Path, away_s: float | None = None) -> float:
-    """Train through the page in headless Chromium; with `away_s`, close the page while it
-    trains and come back after that many seconds."""
+    """Train through the page in headless Chromium; with `away_s`, close the browser while it
+    trains and come back (with its cookies) after that many seconds."""
     from playwright.sync_api import sync_playwright
 
     proc, url = start_app(data_dir)
@@ -52,11 +52,13 @@ def through_page(config: RunConfig, data_dir: Path, away_s: float | None = None)
             page.goto(f"{url}/train?{urllib.parse.urlencode(config.to_params())}")
             page.get_by_role("button", name="▶ Train").wait_for()
             page.get_by_role("button", name="▶ Train").click()
-            if away_s is not None:  # the visitor's browser is elsewhere: nothing renders here
+            if away_s is not None:  # the visitor's browser is elsewhere: nothing runs here
                 page.get_by_text("Run 1 ·").first.wait_for(timeout=120_000)
-                page.close()
+                cookies = page.context.storage_state()
+                browser.close()
                 time.sleep(away_s)
-                page = browser.contexts[0].new_page()  # same cookie: the same browser's runs
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_context(storage_state=cookies).new_page()  # the same browser id
                 page.goto(f"{url}/train")
             metric = page.locator("[data-testid='stMetric']", has_text="Time per epoch")
             metric.wait_for(timeout=600_000)
@@ -65,45 +67,26 @@ def through_page(config: RunConfig, data_dir: Path, away_s: float | None = None)
         proc.terminate()
 
 
-def through_page_script(config: RunConfig, data_dir: Path) -> float:
-    """The server's side only: the page script itself, rerun twice a second as the live chart
-    does, via AppTest (the browser, on a visitor's own machine, is left out)."""
-    from streamlit.testing.v1 import AppTest
-
-    os.environ["PLAYGROUND_DATA_DIR"] = str(data_dir)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in config.to_params().items():
-        at.query_params[key] = value
-    at.switch_page("app_pages/train.py").run()
-    next(b for b in at.button if b.label == "▶ Train").click().run()
-    history = at.session_state["run_history"]
-    while history.active is not None:
-        time.sleep(0.5)
-        at.run()
-    return history.records[-1].seconds_per_epoch
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--query", default="batch_size=512&lr=0.004&schedule=onecycle&epochs=3",
                         help="the run config as URL parameters (default: the fast preset)")
-    parser.add_argument("--client", choices=["chromium", "away", "script"], default="chromium",
+    parser.add_argument("--client", choices=["chromium", "away"], default="chromium",
                         help="chromium: a real browser on this machine renders the run live; away: it starts "
-                        "the run, closes, and comes back for the result; script: the page script alone")
+                        "the run, closes, and comes back for the result")
+    parser.add_argument("--repeat", type=int, default=3, help="measure each this many times; medians compared")
     args = parser.parse_args()
     config = RunConfig.from_params(dict(urllib.parse.parse_qsl(args.query)))
-    alone = headless(config, args.data_dir)
-    time.sleep(2)
-    if args.client == "script":
-        page = through_page_script(config, args.data_dir)
-    else:
-        away = 3 * alone * config.epochs + 10 if args.client == "away" else None
-        page = through_page(config, args.data_dir, away)
+    alone, page = [], []
+    for _ in range(args.repeat):  # alternate, so that drifts of the machine hit both alike
+        alone.append(headless(config, args.data_dir))
+        time.sleep(2)
+        away = 3 * alone[-1] * config.epochs + 10 if args.client == "away" else None
+        page.append(through_page(config, args.data_dir, away))
     print(json.dumps({"config": config.to_params(), "client": args.client,
-                      "headless_s_per_epoch": round(alone, 3), "page_s_per_epoch": round(page, 3),
-                      "overhead": round(page / alone - 1, 3)}))
-
+                      "headless_s_per_epoch": alone, "page_s_per_epoch": page,
+                      "overhead_of_medians": round(statistics.median(page) / statistics.median(alone) - 1, 3)}))
 
 if __name__ == "__main__":
     main()
