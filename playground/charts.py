@@ -57,7 +57,8 @@ def training_figure(steps: Sequence[StepEvent], epochs: Sequence[EpochEvent], to
         legend=dict(orientation="h", y=1.12, x=0),
         xaxis=dict(title=dict(text="epoch"), range=[0, total_epochs] if total_epochs else None),
         yaxis=dict(title=dict(text="loss"), rangemode="tozero"),
-        yaxis2=dict(title=dict(text="test accuracy (%)"), overlaying="y", side="right", showgrid=False),
+        yaxis2=dict(title=dict(text="test accuracy (%)"), overlaying="y", side="right", showgrid=False,
+                    tickformat=".1f"),
     )
     return go.Figure(data=traces, layout=layout)
 

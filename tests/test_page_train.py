@@ -102,6 +102,7 @@ def test_a_short_run_shows_chart_metrics_comparison_and_downloads(app):
     at, second = train_until_done(at)
     history = at.session_state["run_history"]
     assert [r.name for r in history.records] == ["Run 1", "Run 2"]
+    assert at.multiselect(key="compare_runs").value == [r.id for r in history.records]  # new runs join the overlay
     at.selectbox(key="delete_run").set_value(history.records[0].id).run()
     button(at, "🗑 Delete").click().run()
     assert [r.name for r in at.session_state["run_history"].records] == ["Run 2"]

@@ -75,8 +75,8 @@ def compare(history: RunHistory) -> None:
                  column_config={"final accuracy": st.column_config.NumberColumn(format="%.2f%%"),
                                 "best accuracy": st.column_config.NumberColumn(format="%.2f%%")})
     names = {r.id: r.name for r in history.records}
-    default = [r.id for r in history.records[-3:]]
-    chosen = st.multiselect("Overlay", list(names), default=default, format_func=names.get, key="compare_runs")
+    _overlay_new_runs(list(names))
+    chosen = st.multiselect("Overlay", list(names), format_func=names.get, key="compare_runs")
     if chosen:
         runs = [(r.name, r.steps, r.epochs) for r in history.records if r.id in chosen]
         st.plotly_chart(charts.comparison_figure(runs), key="compare-chart")
@@ -85,6 +85,16 @@ def compare(history: RunHistory) -> None:
     if right.button("🗑 Delete", width="stretch") and victim is not None:
         history.delete(victim)
         st.rerun()
+
+
+def _overlay_new_runs(run_ids: list[int]) -> None:
+    """Runs the overlay has not seen yet join it (the last three are shown at first); deleted
+    runs leave it. The user's own choices among known runs are kept."""
+    known = st.session_state.get("compare_known", set())
+    chosen = [i for i in st.session_state.get("compare_runs", run_ids[-3:]) if i in run_ids]
+    chosen += [i for i in run_ids if i not in known and i not in chosen and i in run_ids[-3:]]
+    st.session_state["compare_runs"] = chosen
+    st.session_state["compare_known"] = set(run_ids)
 
 
 def _row(record: RunRecord) -> dict[str, object]:
