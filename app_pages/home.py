@@ -18,7 +18,7 @@ col_device, col_data = st.columns(2)
 with col_device:
     st.subheader("Device")
     st.metric("Training runs on", "GPU" if info.cuda else "CPU", help=info.summary)
-    st.caption(f"{info.name} · torch {info.torch_version} · {info.cpu_threads} CPU threads")
+    st.caption(f"{info.name} · torch {info.torch_version} · {info.cpu_cores} CPU cores")
     if not info.cuda:
         st.caption(f"No GPU: {system.gpu_unavailable_reason()}.")
 with col_data:

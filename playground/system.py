@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ class DeviceInfo:
     cuda: bool
     name: str  # GPU name, or the CPU's description
     torch_version: str
-    cpu_threads: int
+    cpu_cores: int
 
     @property
     def summary(self) -> str:
@@ -24,7 +25,7 @@ class DeviceInfo:
 def device_info() -> DeviceInfo:
     cuda = torch.cuda.is_available()
     name = torch.cuda.get_device_name(0) if cuda else (platform.processor() or platform.machine())
-    return DeviceInfo(cuda, name, torch.__version__, torch.get_num_threads())
+    return DeviceInfo(cuda, name, torch.__version__, os.cpu_count() or 1)
 
 
 def gpu_unavailable_reason() -> str | None:
