@@ -2,8 +2,8 @@
 followed by a daemon thread that files its events into a RunRecord, which the page reads (and
 redraws from) as often as it likes.
 
-Nothing here knows about Streamlit: the UI keeps a RunHistory per browser session and polls it.
-A process-wide RunSlots limits how many runs train at once per device; the others queue.
+Nothing here knows about Streamlit: the UI keeps a RunHistory per browser (BrowserRegistry) and
+polls it. A process-wide RunSlots limits how many runs train at once per device; the others queue.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Callable
-
 from pathlib import Path
+from typing import Callable
 
 import torch
 
