@@ -109,7 +109,7 @@ def _train(args: argparse.Namespace) -> int:
         "test_accuracy": done.evaluation.accuracy,
         "seconds_per_epoch": seconds_per_epoch,
         "device": str(device),
-        "cuda_graph": trainer._graph is not None,
+        "cuda_graph": trainer.uses_cuda_graph,
     }
     print(json.dumps(summary) if args.json else f"test accuracy {done.evaluation.accuracy:.2%}")
     return 0

@@ -99,7 +99,7 @@ def engine_loop(root: Path, device: torch.device, epochs: int, report: Report = 
             accuracy = event.evaluation.accuracy
     if trainer.graph_error:
         report(f"CUDA graph capture failed, the engine ran eagerly: {trainer.graph_error}")
-    return LoopResult(sum(epoch_seconds) / epochs, epoch_seconds, accuracy), trainer._graph is not None
+    return LoopResult(sum(epoch_seconds) / epochs, epoch_seconds, accuracy), trainer.uses_cuda_graph
 
 
 def run_bench(root: Path, device: torch.device, epochs: int, report: Report = print) -> BenchResult:

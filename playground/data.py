@@ -206,9 +206,3 @@ def load_test_images(root: Path | str) -> tuple[torch.Tensor, torch.Tensor]:
             _test_cache[key] = (test.data, test.targets)
         return _test_cache[key]
 
-
-def clear_cache() -> None:
-    """Forget loaded datasets (tests; a changed data directory)."""
-    with _cache_lock:
-        _cache.clear()
-        _test_cache.clear()

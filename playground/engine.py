@@ -190,8 +190,9 @@ class Trainer:
         self._stop.set()
 
     @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
+    def uses_cuda_graph(self) -> bool:
+        """Whether the train step has been captured and runs as a CUDA graph."""
+        return self._graph is not None
 
     def __iter__(self) -> Iterator[Event]:
         return self._run()

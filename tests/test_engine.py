@@ -142,7 +142,7 @@ def test_device_resolution():
 def test_no_graph_on_cpu(fake_mnist):
     trainer = Trainer(SMALL.replace(epochs=1), fake_mnist)
     list(trainer)
-    assert not trainer.graph_enabled and trainer._graph is None
+    assert not trainer.graph_enabled and not trainer.uses_cuda_graph
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (none on CI)")
@@ -153,6 +153,6 @@ def test_cuda_graph_matches_eager_closely(fake_mnist_dir):
     config = SMALL.replace(device="cuda", epochs=2)
     graph = Trainer(config, data)
     graph_events = list(graph)
-    assert graph._graph is not None and graph.graph_error is None
+    assert graph.uses_cuda_graph and graph.graph_error is None
     eager_events = list(Trainer(config, data, use_cuda_graph=False))
     assert graph_events[-1].evaluation.accuracy == pytest.approx(eager_events[-1].evaluation.accuracy, abs=0.05)
