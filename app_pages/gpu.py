@@ -1,7 +1,5 @@
 """GPU operations: device placement run live, and one matrix product timed on CPU and GPU."""
 
-import os
-
 import streamlit as st
 
 from playground import gpu_ops, system
@@ -33,7 +31,7 @@ n = st.select_slider(
                          f"{gpu_ops.TOTAL_BUDGET_S:.0f} s so a small CPU is never stuck.",
 )
 st.caption(f"Times every power of two up to n on {' and '.join(d.upper() for d in devices)}, "
-           f"best of several repeats each (all {os.cpu_count()} CPU cores). Whatever else the "
+           f"best of several repeats each (all {system.usable_cores()} CPU cores). Whatever else the "
            "machine is doing shows up as noise, most at small n.")
 if st.button("Time it", type="primary", key="time_matmul"):
     bar = st.progress(0.0, text="Starting…")

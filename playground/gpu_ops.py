@@ -4,13 +4,14 @@ the CPU and, when there is one, on the GPU."""
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import torch
+
+from playground.system import usable_cores
 
 MAX_N = 4096  # 2·4096³ ≈ 137 GFLOP: about half a second on 2 CPU cores; never more than this
 MIN_N = 64
@@ -141,7 +142,7 @@ def all_cpu_threads() -> Iterator[int]:
     """Let torch use every core while timing, then restore the thread count: the web server runs
     torch on one thread (ui/session.py), which would understate what the CPU can do."""
     before = torch.get_num_threads()
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(usable_cores())
     try:
         yield torch.get_num_threads()
     finally:

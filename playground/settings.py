@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from playground.config import MAX_EPOCHS
+from playground.system import usable_cores
 
 
 class SettingsError(ValueError):
@@ -34,7 +35,7 @@ class HostSettings:
     def worker_threads(self) -> int:
         """torch threads per CPU worker: the cores shared among the runs that train at once, so
         that concurrent sessions don't oversubscribe the machine."""
-        return max(1, (os.cpu_count() or 1) // self.max_runs_cpu)
+        return max(1, usable_cores() // self.max_runs_cpu)
 
 
 _LIMITS = {

@@ -22,10 +22,18 @@ class DeviceInfo:
         return f"{kind}: {self.name} · torch {self.torch_version}"
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: fewer than os.cpu_count() in a container with a CPU
+    set or under taskset, where more threads than that would only take turns."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def device_info() -> DeviceInfo:
     cuda = torch.cuda.is_available()
     name = torch.cuda.get_device_name(0) if cuda else (platform.processor() or platform.machine())
-    return DeviceInfo(cuda, name, torch.__version__, os.cpu_count() or 1)
+    return DeviceInfo(cuda, name, torch.__version__, usable_cores())
 
 
 def gpu_unavailable_reason() -> str | None:

@@ -1,4 +1,7 @@
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -7,12 +10,24 @@ from playground.settings import HostSettings, SettingsError, from_env
 from playground.worker import OOM_MESSAGE, describe_failure
 from playground.data import MissingDataError
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def test_defaults_and_environment():
     assert from_env({}) == HostSettings(max_runs_cpu=1, max_runs_gpu=1, max_epochs=100, max_runs_kept=20)
     settings = from_env({"PLAYGROUND_MAX_RUNS_CPU": "2", "PLAYGROUND_MAX_EPOCHS": "5", "PLAYGROUND_MAX_RUNS_KEPT": "3"})
     assert (settings.max_runs_cpu, settings.max_epochs, settings.max_runs_kept) == (2, 5, 3)
-    assert settings.worker_threads == max(1, (os.cpu_count() or 1) // 2)
+    assert settings.worker_threads == max(1, len(os.sched_getaffinity(0)) // 2)
+
+
+def test_worker_threads_follow_the_cores_this_process_may_use():
+    """Under taskset or a container's CPU set, os.cpu_count() overstates the cores; a worker
+    given that many threads would only make them take turns."""
+    code = ("import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+            "from playground.settings import HostSettings; from playground.system import usable_cores; "
+            "print(usable_cores(), HostSettings().worker_threads)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.split() == ["1", "1"]
 
 
 @pytest.mark.parametrize("variable, value", [("PLAYGROUND_MAX_RUNS_CPU", "0"), ("PLAYGROUND_MAX_EPOCHS", "101"),
