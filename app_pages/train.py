@@ -3,10 +3,13 @@
 import streamlit as st
 
 from playground import charts, data, export
-from playground.runs import LOADING, QUEUED
 from ui import session, train_controls, train_results
+from ui.live_run import live_run
 
 st.title("🏋️ Train the tutorial's network")
+# Each redraw of the live area marks its elements stale for a moment, and the fade that follows
+# kept the browser compositing 60 frames a second: the live area does without it.
+st.html("<style>.st-key-live-area [data-stale] { opacity: 1 !important; transition: none !important; }</style>")
 train_controls.load_from_url_once()
 for warning in st.session_state.pop("url_warnings", []):
     st.warning(warning)
@@ -34,24 +37,25 @@ with right:
         history.stop()
 
     @st.fragment(run_every=0.5 if history.active else None)
-    def live_run() -> None:
-        """Redrawn twice a second while a run trains; the run itself is in another thread."""
+    def live_area() -> None:
+        """Redrawn twice a second while a run trains; the run itself is in a worker process."""
+        with st.container(key="live-area"):
+            _live_area()
+
+    def _live_area() -> None:
+        # One chart (key "live-run") for every run: the browser keeps it, and plotly.js loaded,
+        # from the moment the page opens, so a run starts without building the chart.
         record = history.active or (history.records[-1] if history.records else None)
         if record is None:
-            st.info("Set up the network on the left, then press **Train**. The loss curve draws itself live.")
+            live_run(charts.training_figure([], [], config.epochs), 0.0,
+                     "Set up the network on the left, then press Train: the loss curve draws itself here, live.",
+                     key="live-run")
             return
-        if record.status == QUEUED:
-            st.info(f"{record.name} is waiting for a free training slot: place {record.queue_position or 1} "
-                    "in the queue. It starts by itself.")
-        elif record.status == LOADING:
-            fraction, message = record.download or (0.0, "Loading MNIST")
-            st.progress(fraction, text=f"{message}…")
-        else:
-            train_results.progress(record)
+        fraction, label = record.progress()
+        figure = charts.training_figure(record.steps, record.epochs, record.config.epochs, zoom_key=record.id)
+        live_run(figure, fraction, label, key="live-run")
         if record.error:
             st.error(record.error)
-        st.plotly_chart(charts.training_figure(record.steps, record.epochs, record.config.epochs),
-                        key=f"live-{record.id}")
         if record.active:
             st.session_state["watching"] = record.id  # also after a reload: a new session
         elif st.session_state.get("watching") == record.id:
@@ -59,7 +63,7 @@ with right:
             # until a full run clears "watching", as a busy server may drop one such request.
             st.rerun()
 
-    live_run()
+    live_area()
 
 if history.active is None and history.trained():
     st.divider()

@@ -128,6 +128,28 @@ class RunRecord:
             return last.samples_per_s
         return (last.global_step - first.global_step) * self.config.batch_size / (last.elapsed - first.elapsed)
 
+    def progress(self) -> tuple[float, str]:
+        """(fraction done, a one-line read-out): epoch, step, samples/s and time left, from the
+        run's own events; while MNIST loads, the download's."""
+        step = self.last_step
+        if self.status == LOADING:
+            fraction, message = self.download or (0.0, "Loading MNIST")
+            return fraction, f"{self.name}: {message}…"
+        if step is None:
+            if self.status == QUEUED:
+                return 0.0, (f"{self.name} is waiting for a free training slot: place {self.queue_position or 1} "
+                             "in the queue. It starts by itself.")
+            return 0.0, f"{self.name}: starting…"
+        left = step.elapsed / max(step.global_step, 1) * (step.total_steps - step.global_step)
+        state = f"{left:.0f} s left" if self.active else "finished"
+        if self.status == STOPPED:
+            state = "stopped (the model trained so far is kept)"
+        elif self.status == FAILED:
+            state = "failed"
+        return min(step.global_step / step.total_steps, 1.0), (
+            f"{self.name} · epoch {step.epoch}/{self.config.epochs} · step {step.step}/{step.steps_per_epoch} · "
+            f"{self.recent_samples_per_s():,.0f} samples/s · {state}")
+
     @property
     def seconds_per_epoch(self) -> float | None:
         if not self.epochs:

@@ -213,6 +213,19 @@ def base_path_probe(app_url: str, request_url: str) -> bool:
     return re.fullmatch(re.escape(app_url) + r"/[^/_][^/]*/_stcore/(health|host-config)", request_url) is not None
 
 
+async def live_text(page) -> str:
+    """The text of the train page's live read-out (it says the queue place); it lives in an
+    iframe of its own (ui/live_run.py)."""
+    texts = []
+    for frame in page.frames:
+        if "live_run" in frame.url:
+            try:
+                texts.append(await frame.evaluate("() => document.body.textContent"))
+            except Exception:  # noqa: BLE001 - a frame that went away while we asked
+                pass
+    return " ".join(texts)
+
+
 async def metric_value(page, label: str) -> str | None:
     metric = page.locator("[data-testid='stMetric']", has_text=label)
     if not await metric.count():
@@ -294,7 +307,7 @@ async def run_session(index: int, browser, url: str, query: str, t0: float, dead
         while not await final.count():
             if time.monotonic() > min(deadline, clicked + step_timeout):
                 raise TimeoutError(f"no 'Final test accuracy' {time.monotonic() - clicked:.0f} s after Train")
-            text = await page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.textContent || ''")
+            text = await live_text(page)
             places = [int(n) for n in QUEUE_TEXT.findall(text)]
             result.max_queue_place = max([result.max_queue_place, *places])
             if await page.locator(EXCEPTION).count():
@@ -460,7 +473,7 @@ def table(report: dict) -> str:
         f"peak RSS            server {peak['server']} MB, workers {peak['workers']} MB "
         f"({report['peak_child_processes']} child processes), total {peak['total']} MB "
         f"(bound {report['max_rss_mb']:.0f} MB; {report['rss_samples']} samples)",
-        f"CPU seconds         " + ", ".join(f"{k} {v:.0f}" for k, v in report["cpu_s"].items())
+        "CPU seconds         " + ", ".join(f"{k} {v:.0f}" for k, v in report["cpu_s"].items())
         + f" (on {report['cpu_count']} cores)",
         f"result              {'PASSED' if report['passed'] else 'FAILED'}",
     ]

@@ -11,6 +11,24 @@ pytestmark = pytest.mark.browser
 CURVE_POINTS = "() => { const el = document.querySelector('.js-plotly-plot'); return el && el.data && el.data.length ? el.data[0].x.length : 0 }"
 
 
+def live_frame(page):
+    """The live read-out's frame (ui/live_run.py draws it in an iframe of its own)."""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        frames = [f for f in page.frames if "live_run" in f.url]
+        if frames:
+            return frames[0]
+        time.sleep(0.1)
+    raise AssertionError("no live read-out on the page")
+
+
+def wait_for_points(page, more_than, timeout=60):
+    deadline = time.time() + timeout
+    while live_frame(page).evaluate(CURVE_POINTS) <= more_than:
+        assert time.time() < deadline, f"the live chart never had more than {more_than} points"
+        time.sleep(0.2)
+
+
 def open_train(page, app_url, query):
     page.goto(f"{app_url}/train?{query}")
     wait_for_app(page)
@@ -21,12 +39,19 @@ def test_train_from_url_chart_updates_and_accuracy_appears(page, app_url):
     open_train(page, app_url, "hidden=64,32&dropout=0.1,0.1&batch_size=8&epochs=12&lr=0.001")
     assert page.get_by_text("784 → 64 → 32 → 10").count() >= 1  # the URL's config is the next run
     page.get_by_role("button", name="▶ Train").click()
-    seen = set()
+    frame = live_frame(page)
+    frame.evaluate("() => { window.keptAlive = true; }")  # gone if the chart were built again
+    seen, labels = set(), set()
     deadline = time.time() + 120
     while time.time() < deadline and not page.get_by_text("Final test accuracy").count():
-        seen.add(page.evaluate(CURVE_POINTS))
+        seen.add(frame.evaluate(CURVE_POINTS))
+        labels.add(frame.locator("#label").inner_text())
         time.sleep(0.25)
     assert len(seen - {0}) >= 2, f"the live chart did not update twice: {seen}"
+    assert any("samples/s" in label and "s left" in label for label in labels), labels
+    assert frame.evaluate("() => window.keptAlive === true"), "the live chart was rebuilt, not updated"
+    assert "finished" in frame.locator("#label").inner_text()
+    assert frame.locator("#track").get_attribute("aria-valuenow") == "100"
     page.get_by_text("Final test accuracy").wait_for(timeout=120_000)
     assert page.get_by_text("Compare runs").count() == 1
     assert_no_exception(page)
@@ -35,7 +60,7 @@ def test_train_from_url_chart_updates_and_accuracy_appears(page, app_url):
 def test_stop_mid_run_keeps_the_partial_model(page, app_url):
     open_train(page, app_url, "hidden=64&dropout=0.1&batch_size=8&epochs=100")
     page.get_by_role("button", name="▶ Train").click()
-    page.wait_for_function(f"({CURVE_POINTS})() > 3", timeout=60_000)
+    wait_for_points(page, 3)
     started = time.time()
     page.get_by_role("button", name="■ Stop").click()
     page.get_by_text("stopped early").wait_for(timeout=30_000)
@@ -51,10 +76,10 @@ def test_stop_mid_run_keeps_the_partial_model(page, app_url):
 def test_reload_mid_run_finds_the_run_and_keeps_its_model(page, app_url):
     open_train(page, app_url, "hidden=64&dropout=0.1&batch_size=8&epochs=100")
     page.get_by_role("button", name="▶ Train").click()
-    page.wait_for_function(f"({CURVE_POINTS})() > 3", timeout=60_000)
+    wait_for_points(page, 3)
     page.reload()  # a new Streamlit session in the same browser
     wait_for_app(page)
-    page.wait_for_function(f"({CURVE_POINTS})() > 3", timeout=30_000)  # the run, still live
+    wait_for_points(page, 3, timeout=30)  # the run, still live
     page.get_by_role("button", name="■ Stop").click()
     page.get_by_text("Final test accuracy").wait_for(timeout=30_000)
     page.get_by_text("Results: Run 1 — stopped early").wait_for()

@@ -5,7 +5,6 @@ import gzip
 import http.server
 import shutil
 import threading
-from pathlib import Path
 
 import pytest
 import torch

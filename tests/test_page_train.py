@@ -1,5 +1,6 @@
 """AppTest: the train page's logic on the small MNIST (controls, a short run, the URL)."""
 
+import json
 import time
 
 import pytest
@@ -27,6 +28,12 @@ def button(at, label):
     return next(b for b in at.button if b.label == label)
 
 
+def live_read_out(at) -> dict:
+    """What the page hands the live read-out (ui/live_run.py): figure, fraction and label."""
+    [live] = [c for c in at.get("component_instance") if c.proto.component_name.endswith("live_run")]
+    return json.loads(live.proto.json_args)
+
+
 def train_until_done(at, timeout=120):
     button(at, "▶ Train").click().run()
     history = at.session_state["run_history"]
@@ -41,6 +48,7 @@ def test_defaults_are_the_tutorial_and_go_into_the_url(app):
     at = open_train(app)
     assert not at.exception
     assert at.session_state["train_config"] == TUTORIAL
+    assert "press Train" in live_read_out(at)["label"]  # the empty chart is there before any run
     assert at.slider(key="w_units_0").value == 548 and at.slider(key="w_dropout_1").value == 0.2
     assert at.select_slider(key="w_lr").value == 0.001 and at.select_slider(key="w_batch_size").value == 64
     assert {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]
@@ -94,7 +102,12 @@ def test_a_short_run_shows_chart_metrics_comparison_and_downloads(app):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Final test accuracy"] == f"{record.final_accuracy:.2%}"
     assert metrics["Epochs done"] == "2/2"
-    assert len(at.get("plotly_chart")) >= 3  # live curve, confusion matrix, comparison
+    assert len(at.get("plotly_chart")) == 2  # confusion matrix, comparison
+    live = live_read_out(at)  # the live curve keeps the ended run
+    assert [trace["name"] for trace in live["figure"]["data"]] == [
+        "train loss", "train loss (smoothed)", "test loss", "test accuracy (%)"]
+    assert live["figure"]["data"][3]["y"] == [100 * e.test_accuracy for e in record.epochs]
+    assert live["fraction"] == 1.0 and live["label"].endswith("finished")
     assert at.dataframe  # the runs table
     labels = [d.proto.label for d in at.get("download_button")]
     assert any("PyTorch code" in label for label in labels) and any("Model of Run 1" in label for label in labels)
@@ -147,7 +160,8 @@ def test_a_run_keeps_going_across_pages_and_control_changes(app):
     at.switch_page(PAGE).run()
     assert history.active is record and record.config.epochs == 100 and len(record.steps) > seen
     assert at.session_state["train_config"].epochs == 7
-    assert at.get("plotly_chart")  # the live chart picks the run up again
+    live = live_read_out(at)  # the live chart picks the run up again
+    assert len(live["figure"]["data"][0]["x"]) > 0 and "s left" in live["label"]
     button(at, "■ Stop").click().run()
     history.wait(10)
     assert record.status == "stopped"

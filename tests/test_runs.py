@@ -1,7 +1,6 @@
 """Background runs: a worker process trains, stop keeps the model, slots queue runs, sessions
 are separate."""
 
-import threading
 import time
 
 import pytest
@@ -31,6 +30,8 @@ def test_a_run_trains_in_the_background_and_keeps_its_model(fake_mnist_dir):
     assert record.final_accuracy is not None and not record.model.training
     assert record.test_images.shape == (200, 28, 28) and record.test_labels.shape == (200,)
     assert history.trained() == [record]
+    fraction, label = record.progress()  # the live read-out of the ended run
+    assert fraction == 1.0 and label.startswith("Run 1 · epoch 2/2 · step 19/19 · ") and label.endswith(" · finished")
 
 
 def test_stop_keeps_the_partly_trained_model(fake_mnist_dir):
@@ -41,6 +42,8 @@ def test_stop_keeps_the_partly_trained_model(fake_mnist_dir):
     history.wait(10)
     assert record.status == STOPPED and record.done.stopped
     assert record.done.steps_completed < 100 * 19 and record.model is not None
+    fraction, label = record.progress()
+    assert 0 < fraction < 0.1 and label.endswith("stopped (the model trained so far is kept)")
     assert history.trained() == [record]
 
 
@@ -60,6 +63,9 @@ def test_slots_queue_runs_beyond_the_limit(fake_mnist_dir):
     b = second.start(CONFIG, fake_mnist_dir, slots)
     wait_until(lambda: b.queue_position == 1)
     assert b.status == QUEUED and not b.steps
+    assert b.progress() == (0.0, "Run 1 is waiting for a free training slot: place 1 in the queue. It starts by itself.")
+    fraction, label = a.progress()
+    assert 0 < fraction < 1 and "samples/s" in label and label.endswith(" s left")
     first.stop()
     second.wait(60)
     assert b.status == FINISHED
@@ -69,7 +75,7 @@ def test_slots_queue_runs_beyond_the_limit(fake_mnist_dir):
 def test_stopping_a_queued_run_leaves_the_queue(fake_mnist_dir):
     slots = RunSlots({"cpu": 1})
     first, second = RunHistory(), RunHistory()
-    a = first.start(CONFIG.replace(epochs=100), fake_mnist_dir, slots)
+    first.start(CONFIG.replace(epochs=100), fake_mnist_dir, slots)
     b = second.start(CONFIG, fake_mnist_dir, slots)
     wait_until(lambda: b.queue_position == 1)
     second.stop()

@@ -1,4 +1,4 @@
-"""The train page's read-outs: progress, results of a run, the run comparison, share and export."""
+"""The train page's read-outs: results of a run, the run comparison, share and export."""
 
 from __future__ import annotations
 
@@ -13,22 +13,6 @@ from playground.model import architecture_rows, parameter_count
 from playground.runs import STOPPED, RunHistory, RunRecord
 
 GALLERY_SIZE = 24
-
-
-def progress(record: RunRecord) -> None:
-    """Progress bar: epoch, step, samples/s and time left (from the run's own events)."""
-    step = record.last_step
-    if step is None:
-        st.progress(0.0, text=f"{record.name}: starting…")
-        return
-    done = step.global_step / step.total_steps
-    left = step.elapsed / max(step.global_step, 1) * (step.total_steps - step.global_step)
-    label = "finished" if not record.active else f"{left:.0f} s left"
-    if record.status == STOPPED:
-        label = "stopped (the model trained so far is kept)"
-    st.progress(min(done, 1.0), text=(
-        f"{record.name} · epoch {step.epoch}/{record.config.epochs} · step {step.step}/{step.steps_per_epoch} · "
-        f"{record.recent_samples_per_s():,.0f} samples/s · {label}"))
 
 
 def results(history: RunHistory) -> None:
