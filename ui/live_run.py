@@ -10,14 +10,12 @@ one chart and hands it each new figure (Plotly.react), which also keeps zoom and
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import plotly
-import plotly.graph_objects as go
 import streamlit.components.v1 as components
 
 _FRONTEND = Path(__file__).with_name("live_run_frontend")
@@ -43,11 +41,8 @@ def _served_dir() -> Path:
 _component = components.declare_component("live_run", path=str(_served_dir()))
 
 
-def live_run(figure: go.Figure, fraction: float, label: str, key: str) -> None:
-    """Show the progress bar at `fraction` (0–1) with `label` above `figure`. Calls with the same
-    key update the same chart in the browser."""
-    spec = json.loads(figure.to_json())
-    # Streamlit's default template holds colour placeholders that only st.plotly_chart resolves
-    # (and it is most of the bytes): the page themes the chart from Streamlit's theme instead.
-    spec["layout"].pop("template", None)
-    _component(figure=spec, fraction=fraction, label=label, key=key, default=None)
+def live_run(figure: dict, fraction: float, label: str, key: str) -> None:
+    """Show the progress bar at `fraction` (0–1) with `label` above `figure` (a Plotly figure as
+    a plain dict: charts.training_figure). Calls with the same key update the same chart in the
+    browser, which themes it from Streamlit's theme."""
+    _component(figure=figure, fraction=fraction, label=label, key=key, default=None)
