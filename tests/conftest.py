@@ -61,12 +61,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(data_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` on a free loopback port; wait for /_stcore/health."""
+def start_app(data_dir: Path, extra_env: dict[str, str] | None = None,
+              prefix: list[str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` on a free loopback port; wait for /_stcore/health. `prefix`
+    goes before the command (`taskset -c 0`, say)."""
     port = _free_port()
     env = {**os.environ, "PLAYGROUND_DATA_DIR": str(data_dir), **(extra_env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [*(prefix or []), sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
