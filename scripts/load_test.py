@@ -216,14 +216,14 @@ def base_path_probe(app_url: str, request_url: str) -> bool:
 async def live_text(page) -> str:
     """The text of the train page's live read-out (it says the queue place); it lives in an
     iframe of its own (ui/live_run.py)."""
-    texts = []
-    for frame in page.frames:
-        if "live_run" in frame.url:
-            try:
-                texts.append(await frame.evaluate("() => document.body.textContent"))
-            except Exception:  # noqa: BLE001 - a frame that went away while we asked
-                pass
-    return " ".join(texts)
+    iframe = page.locator("iframe[src*='live_run']")
+    try:
+        if not await iframe.count():
+            return ""
+        frame = await (await iframe.first.element_handle(timeout=1000)).content_frame()
+        return await frame.evaluate("() => document.body.textContent") if frame else ""
+    except Exception:  # noqa: BLE001 - a frame that went away while we asked
+        return ""
 
 
 async def metric_value(page, label: str) -> str | None:

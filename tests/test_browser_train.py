@@ -13,13 +13,9 @@ CURVE_POINTS = "() => { const el = document.querySelector('.js-plotly-plot'); re
 
 def live_frame(page):
     """The live read-out's frame (ui/live_run.py draws it in an iframe of its own)."""
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        frames = [f for f in page.frames if "live_run" in f.url]
-        if frames:
-            return frames[0]
-        time.sleep(0.1)
-    raise AssertionError("no live read-out on the page")
+    iframe = page.locator("iframe[src*='live_run']")
+    iframe.wait_for(timeout=30_000)
+    return iframe.element_handle().content_frame()
 
 
 def wait_for_points(page, more_than, timeout=60):
