@@ -6,8 +6,10 @@
 Starts the app (`streamlit run`, loopback only, a free port), launches one headless Chromium and
 opens N browser contexts at once, each its own Streamlit session. Every session:
 
-1. opens /train?<query> and presses "▶ Train" (runs queue: one trains at a time per device, the
-   others show "waiting for a free training slot"), then waits for "Final test accuracy";
+1. opens /train?<query>; once every session has the page open (or has failed to open it), all
+   press "▶ Train" at the same moment, as a class does when told to. The runs queue (one trains
+   at a time per device, the others show "waiting for a free training slot"); each session then
+   waits for "Final test accuracy";
 2. follows the sidebar link "Draw a digit" (a client-side page switch, so the session and its
    trained run are kept), checks that the page answers with "Run 1, trained in this session",
    draws a 7 with the mouse on the canvas and waits for the model's answer.
@@ -213,6 +215,25 @@ def base_path_probe(app_url: str, request_url: str) -> bool:
     return re.fullmatch(re.escape(app_url) + r"/[^/_][^/]*/_stcore/(health|host-config)", request_url) is not None
 
 
+class StartLine:
+    """Holds every session's Train click until all sessions have opened the train page (or failed
+    to), so the runs start together and really compete for the training slot. Without it, a
+    session that opened the page a few seconds early could train alone and nothing would queue."""
+
+    def __init__(self, sessions: int) -> None:
+        self._waiting = set(range(1, sessions + 1))
+        self._go = asyncio.Event()
+
+    def arrive(self, index: int) -> None:
+        """Session `index` is ready (or out); idempotent."""
+        self._waiting.discard(index)
+        if not self._waiting:
+            self._go.set()
+
+    async def wait(self, timeout_s: float) -> None:
+        await asyncio.wait_for(self._go.wait(), timeout_s)
+
+
 async def live_text(page) -> str:
     """The text of the train page's live read-out (it says the queue place); it lives in an
     iframe of its own (ui/live_run.py)."""
@@ -251,7 +272,7 @@ async def page_state(page, index: int, artifacts: Path | None) -> str:
 
 
 async def run_session(index: int, browser, url: str, query: str, t0: float, deadline: float,
-                      step_timeout: float, artifacts: Path | None) -> SessionResult:
+                      step_timeout: float, artifacts: Path | None, start_line: StartLine) -> SessionResult:
     result = SessionResult(index)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
@@ -298,6 +319,10 @@ async def run_session(index: int, browser, url: str, query: str, t0: float, dead
         await page.wait_for_selector(APP_IDLE, timeout=left_ms())
         await no_exception("the train page")
         result.opened_s = time.monotonic() - started
+
+        step = "waiting for the other sessions to open the train page"
+        start_line.arrive(index)
+        await start_line.wait(left_ms() / 1000)
 
         step = "training"
         await train.click(timeout=left_ms())
@@ -355,6 +380,7 @@ async def run_session(index: int, browser, url: str, query: str, t0: float, dead
         result.errors.append(f"{step}: {type(err).__name__}: {str(err).splitlines()[0][:300]}"
                              f" | page shows: {await page_state(page, index, artifacts)}")
     finally:
+        start_line.arrive(index)  # a session that failed early must not hold the others back
         result.total_s = time.monotonic() - started
         result.ok = not result.errors
         try:
@@ -373,8 +399,10 @@ async def drive(sessions: int, url: str, query: str, t0: float, deadline: float,
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        start_line = StartLine(sessions)
         try:
-            tasks = [asyncio.create_task(run_session(i + 1, browser, url, query, t0, deadline, step_timeout, artifacts))
+            tasks = [asyncio.create_task(run_session(i + 1, browser, url, query, t0, deadline, step_timeout,
+                                                     artifacts, start_line))
                      for i in range(sessions)]
             # Each session watches the deadline itself; this is the backstop if one hangs anyway.
             done, pending = await asyncio.wait(tasks, timeout=max(1.0, deadline - time.monotonic() + 15))
