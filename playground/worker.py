@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import sys
 import threading
+import types
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 import torch
@@ -73,6 +76,24 @@ def _next_request(requests: Any, parent: Any) -> tuple | None:
     return None
 
 
+_main_swap = threading.Lock()
+
+
+@contextmanager
+def _bare_main_module() -> Iterator[None]:
+    """A spawned child first runs the parent's `__main__` file. Under `streamlit run`, `__main__`
+    is the app script itself (Streamlit installs each script run as `__main__`), so every worker
+    ran app.py in bare mode: seconds of imports and a flood of "missing ScriptRunContext"
+    warnings. An empty `__main__` for the moment of the start gives the child nothing to run."""
+    with _main_swap:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
+
+
 class TrainingWorker:
     """One worker process for one device."""
 
@@ -82,7 +103,8 @@ class TrainingWorker:
         self.requests, self.events, self.stop = context.Queue(), context.Queue(), context.Event()
         self.process = context.Process(target=_worker_main, name=f"playground-worker-{device}",
                                        args=(device, self.requests, self.events, self.stop, threads), daemon=True)
-        self.process.start()
+        with _bare_main_module():
+            self.process.start()
 
     @property
     def alive(self) -> bool:

@@ -40,3 +40,26 @@ def test_a_worker_exits_when_its_server_is_killed():
     if alive(worker_pid):
         os.kill(worker_pid, signal.SIGKILL)
         raise AssertionError("the worker outlived its server")
+
+
+APP_AS_MAIN = f"""
+import sys, types
+sys.path.insert(0, {str(ROOT)!r})
+# What `streamlit run` does: the app script runs as the module __main__, with its file.
+app = types.ModuleType("__main__")
+app.__file__ = sys.argv[1]
+sys.modules["__main__"] = app
+from playground.worker import TrainingWorker
+worker = TrainingWorker("cpu")
+worker.close()
+print("closed", worker.process.exitcode, flush=True)
+"""
+
+
+def test_a_worker_does_not_run_the_app_script_that_started_it(tmp_path):
+    marker = tmp_path / "ran"
+    script = tmp_path / "app.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('the worker ran the app')\n")
+    done = subprocess.run([sys.executable, "-c", APP_AS_MAIN, str(script)], capture_output=True, text=True, timeout=60)
+    assert "closed 0" in done.stdout, done.stderr[-2000:]
+    assert not marker.exists(), "the spawned worker executed the parent's __main__ script"
