@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from playground import charts, data, export
+from playground import charts, data, export, runs
 from ui import session, train_controls, train_results
 from ui.live_run import live_run
 
@@ -21,6 +21,7 @@ left, right = st.columns([1.3, 2], gap="large")
 with left:
     config = train_controls.controls()
     train_controls.write_url(config)
+runs.prewarm_worker(config.device)
 
 with right:
     st.caption(f"**Next run:** {export.summary(config)}")

@@ -142,22 +142,42 @@ class WorkerPool:
     def __init__(self, threads: int | None = None):
         self.threads = threads
         self._idle: dict[str, list[TrainingWorker]] = {}
+        self._busy: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def acquire(self, device: str) -> TrainingWorker:
         with self._lock:
+            self._busy[device] = self._busy.get(device, 0) + 1
             idle = self._idle.setdefault(device, [])
             while idle:
                 worker = idle.pop()
                 if worker.alive:
                     return worker
-        return TrainingWorker(device, self.threads)
+        try:
+            return TrainingWorker(device, self.threads)
+        except BaseException:
+            with self._lock:
+                self._busy[device] -= 1
+            raise
 
     def release(self, worker: TrainingWorker) -> None:
-        if not worker.alive:
-            return
         with self._lock:
-            self._idle.setdefault(worker.device, []).append(worker)
+            self._busy[worker.device] -= 1
+            if worker.alive:
+                self._idle.setdefault(worker.device, []).append(worker)
+
+    def prewarm(self, device: str) -> bool:
+        """Start a worker for `device` ahead of its first run, unless one is idle or busy there
+        already: a new process takes seconds to import torch, which the first press of Train
+        would otherwise wait for. Returns at once (the process starts in the background); True
+        when it started one."""
+        with self._lock:
+            idle = self._idle.setdefault(device, [])
+            idle[:] = [w for w in idle if w.alive]
+            if idle or self._busy.get(device, 0):
+                return False
+            idle.append(TrainingWorker(device, self.threads))
+            return True
 
     def close(self) -> None:
         with self._lock:

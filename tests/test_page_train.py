@@ -55,6 +55,14 @@ def test_defaults_are_the_tutorial_and_go_into_the_url(app):
             for k in TUTORIAL.to_params()} == TUTORIAL.to_params()
 
 
+def test_opening_the_page_readies_a_training_worker(app):
+    from playground.runs import WORKERS
+
+    open_train(app)
+    ready = [w for w in WORKERS._idle.get("cpu", []) if w.alive]
+    assert ready or WORKERS._busy.get("cpu"), "no worker process waiting for the first run"
+
+
 def test_url_config_is_used_and_round_trips(app):
     wanted = RunConfig(hidden=(100, 50, 25), dropout=(0.3, 0.2, 0.1), batchnorm=False, optimizer="sgd",
                        lr=0.05, schedule="onecycle", batch_size=256, epochs=3, seed=7, activation="tanh")

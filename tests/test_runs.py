@@ -55,6 +55,12 @@ def test_missing_data_fails_the_run_with_instructions(tmp_path):
     assert history.trained() == []
 
 
+def test_a_new_run_says_it_is_starting_not_that_it_queues():
+    from playground.runs import RunRecord
+
+    assert RunRecord(CONFIG, name="Run 1").progress() == (0.0, "Run 1: starting…")  # nobody ahead of it
+
+
 def test_slots_queue_runs_beyond_the_limit(fake_mnist_dir):
     slots = RunSlots({"cpu": 1})
     first, second = RunHistory(), RunHistory()  # two browser sessions
@@ -140,3 +146,26 @@ def test_browser_registry_keeps_histories_across_sessions_until_unseen(fake_mnis
     assert len(registry) == 1
     mine.wait(10)
     assert record.status == STOPPED and record.model is not None
+
+
+def test_a_prewarmed_worker_trains_the_first_run(fake_mnist_dir):
+    from playground.runs import BackgroundRun, RunRecord
+    from playground.worker import WorkerPool
+
+    pool = WorkerPool()
+    assert pool.prewarm("cpu") is True
+    assert pool.prewarm("cpu") is False  # one is enough: it is idle, waiting
+    warm = pool._idle["cpu"][0]
+    assert warm.alive
+    record = RunRecord(CONFIG.replace(epochs=100))
+    run = BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start()
+    wait_until(lambda: len(record.steps) >= 1)
+    assert run._worker is warm  # the run did not start a process of its own
+    assert pool.prewarm("cpu") is False  # busy training: no second worker
+    run.stop()
+    run.join(10)
+    assert pool._idle["cpu"] == [warm]  # back in the pool for the next run
+    warm.process.kill()
+    warm.process.join(5)
+    assert pool.prewarm("cpu") is True  # a dead worker does not count
+    pool.close()
