@@ -21,7 +21,7 @@ left, right = st.columns([1.3, 2], gap="large")
 with left:
     config = train_controls.controls()
     train_controls.write_url(config)
-runs.prewarm_worker(config.device)
+runs.prewarm_worker(config.device, session.data_dir())
 
 with right:
     st.caption(f"**Next run:** {export.summary(config)}")

@@ -7,7 +7,8 @@ worker process also keeps the training's threads off the server's cores budget, 
 and keeps it resident for every run it trains, and survives nothing it should not: it is a
 daemon of the server process.
 
-Protocol: the parent puts (run_id, config params, data root) on `requests`; the worker answers
+Protocol: the parent puts (run_id, config params, data root) on `requests`, or (PRELOAD, data
+root) to have MNIST read before the first run (no answer); the worker answers a run
 on `events` with ("download", id, fraction, message), ("event", id, engine event),
 ("model", id, state_dict), ("error", id, message) and finally ("end", id). Setting `stop`
 ends the current run at its next step.
@@ -25,6 +26,7 @@ from typing import Any, Iterator
 
 import torch
 
+PRELOAD = "preload"
 OOM_MESSAGE = "The GPU ran out of memory. Try a smaller batch size or fewer units, or train on the CPU."
 
 
@@ -48,6 +50,9 @@ def _worker_main(device_name: str, requests: Any, events: Any, stop: Any, thread
     device = torch.device(device_name)
     parent = mp.parent_process()
     while (request := _next_request(requests, parent)) is not None:
+        if request[0] == PRELOAD:
+            _preload(request[1], device)
+            continue
         run_id, params, root = request
         try:
             data = load_mnist(root, device, progress=lambda f, m: events.put(("download", run_id, f, m)))
@@ -63,6 +68,15 @@ def _worker_main(device_name: str, requests: Any, events: Any, stop: Any, thread
             if device.type == "cuda":
                 torch.cuda.empty_cache()  # give the memory of this run's graph back
             events.put(("end", run_id))
+
+
+def _preload(root: str, device: torch.device) -> None:
+    from playground.data import load_mnist
+
+    try:
+        load_mnist(root, device, download=False)
+    except Exception:  # noqa: BLE001 - not there (yet): the run itself downloads it or says why not
+        pass
 
 
 def _next_request(requests: Any, parent: Any) -> tuple | None:
@@ -109,6 +123,10 @@ class TrainingWorker:
     @property
     def alive(self) -> bool:
         return self.process.is_alive()
+
+    def preload(self, root: str) -> None:
+        """Have the worker read MNIST from `root` now, while nobody waits for it."""
+        self.requests.put((PRELOAD, str(root)))
 
     def train(self, run_id: int, params: dict[str, str], root: str, poll: float = 0.25) -> Iterator[tuple]:
         """Send a run and yield the worker's messages until its "end". Raises RuntimeError if
@@ -166,17 +184,20 @@ class WorkerPool:
             if worker.alive:
                 self._idle.setdefault(worker.device, []).append(worker)
 
-    def prewarm(self, device: str) -> bool:
+    def prewarm(self, device: str, data_root: str | None = None) -> bool:
         """Start a worker for `device` ahead of its first run, unless one is idle or busy there
-        already: a new process takes seconds to import torch, which the first press of Train
-        would otherwise wait for. Returns at once (the process starts in the background); True
-        when it started one."""
+        already: a new process takes seconds to import torch (and then to read MNIST from
+        `data_root`), which the first press of Train would otherwise wait for. Returns at once
+        (the process starts in the background); True when it started one."""
         with self._lock:
             idle = self._idle.setdefault(device, [])
             idle[:] = [w for w in idle if w.alive]
             if idle or self._busy.get(device, 0):
                 return False
-            idle.append(TrainingWorker(device, self.threads))
+            worker = TrainingWorker(device, self.threads)
+            if data_root is not None:
+                worker.preload(data_root)
+            idle.append(worker)
             return True
 
     def close(self) -> None:

@@ -169,3 +169,38 @@ def test_a_prewarmed_worker_trains_the_first_run(fake_mnist_dir):
     warm.process.join(5)
     assert pool.prewarm("cpu") is True  # a dead worker does not count
     pool.close()
+
+
+def _rss_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_a_prewarmed_worker_reads_mnist_before_the_first_run(real_mnist_dir):
+    from playground.worker import WorkerPool
+
+    bare, preloaded = WorkerPool(), WorkerPool()
+    bare.prewarm("cpu")
+    preloaded.prewarm("cpu", str(real_mnist_dir))
+    pids = bare._idle["cpu"][0].process.pid, preloaded._idle["cpu"][0].process.pid
+    # MNIST resident as float32: (60000 + 10000) × 784 × 4 bytes ≈ 220 MB more than torch alone.
+    deadline = time.time() + 60
+    while _rss_mb(pids[1]) - _rss_mb(pids[0]) < 150 and time.time() < deadline:
+        time.sleep(0.5)
+    assert _rss_mb(pids[1]) - _rss_mb(pids[0]) >= 150, [_rss_mb(p) for p in pids]
+    bare.close()
+    preloaded.close()
+
+
+def test_preloading_a_folder_without_mnist_leaves_the_worker_serving(fake_mnist_dir, tmp_path):
+    from playground.runs import BackgroundRun, RunRecord
+    from playground.worker import WorkerPool
+
+    pool = WorkerPool()
+    pool.prewarm("cpu", str(tmp_path / "no-mnist-here"))
+    record = RunRecord(CONFIG.replace(epochs=1))
+    BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start().join(60)
+    assert record.status == FINISHED, record.error
+    pool.close()
