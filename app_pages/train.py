@@ -9,7 +9,10 @@ from ui.live_run import live_run
 st.title("🏋️ Train the tutorial's network")
 # Each redraw of the live area marks its elements stale for a moment, and the fade that follows
 # kept the browser compositing 60 frames a second: the live area does without it.
-st.html("<style>.st-key-live-area [data-stale] { opacity: 1 !important; transition: none !important; }</style>")
+# --page-run: which full run of this page the browser shows; the live read-out checks it.
+page_run = st.session_state["page_run"] = st.session_state.get("page_run", 0) + 1
+st.html(f"<style>:root {{ --page-run: {page_run}; }} "
+        ".st-key-live-area [data-stale] { opacity: 1 !important; transition: none !important; }</style>")
 train_controls.load_from_url_once()
 for warning in st.session_state.pop("url_warnings", []):
     st.warning(warning)
@@ -48,20 +51,20 @@ with right:
         # from the moment the page opens, so a run starts without building the chart.
         record = history.active or (history.records[-1] if history.records else None)
         if record is None:
-            live_run(charts.training_figure([], [], config.epochs), 0.0,
-                     "Set up the network on the left, then press Train: the loss curve draws itself here, live.",
-                     key="live-run")
-            return
-        fraction, label = record.progress()
-        figure = charts.training_figure(record.steps, record.epochs, record.config.epochs, zoom_key=record.id)
-        live_run(figure, fraction, label, key="live-run")
-        if record.error:
+            figure, fraction, label = charts.training_figure([], [], config.epochs), 0.0, (
+                "Set up the network on the left, then press Train: the loss curve draws itself here, live.")
+        else:
+            figure = charts.training_figure(record.steps, record.epochs, record.config.epochs, zoom_key=record.id)
+            fraction, label = record.progress()
+        page_missed = live_run(figure, fraction, label, key="live-run", page_run=page_run)
+        if record is not None and record.error:
             st.error(record.error)
-        if record.active:
+        if record is not None and record.active:
             st.session_state["watching"] = record.id  # also after a reload: a new session
-        elif st.session_state.get("watching") == record.id:
+        elif page_missed or (record is not None and st.session_state.get("watching") == record.id):
             # The run ended: redraw the whole page with its results. Asked again at every tick
-            # until a full run clears "watching", as a busy server may drop one such request.
+            # until a full run clears "watching", as a busy server may drop one such request;
+            # and whenever the browser says it never got the page's latest full run.
             st.rerun()
 
     live_area()

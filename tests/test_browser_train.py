@@ -80,3 +80,26 @@ def test_reload_mid_run_finds_the_run_and_keeps_its_model(page, app_url):
     page.get_by_text("Final test accuracy").wait_for(timeout=30_000)
     page.get_by_text("Results: Run 1 — stopped early").wait_for()
     assert_no_exception(page)
+
+
+PAGE_RUN = "() => parseInt(getComputedStyle(document.documentElement).getPropertyValue('--page-run'), 10)"
+# What a browser that missed the page's latest full run looks like: its CSS still says an older run.
+MISS_A_RUN = """() => { for (const style of document.querySelectorAll('style'))
+    if (style.textContent.includes('--page-run')) style.textContent = style.textContent.replace(/--page-run: \\d+/, '--page-run: 0'); }"""
+
+
+def test_a_page_that_missed_its_latest_full_run_asks_for_it_again(page, app_url):
+    open_train(page, app_url, "hidden=64&epochs=1")
+    live_frame(page)
+    shown = page.evaluate(PAGE_RUN)
+    assert shown >= 1
+    page.evaluate(MISS_A_RUN)
+    assert page.evaluate(PAGE_RUN) == 0
+    deadline = time.time() + 20  # the live read-out checks within 3 s; then one full run
+    while page.evaluate(PAGE_RUN) <= shown:
+        assert time.time() < deadline, "the page was never sent again"
+        time.sleep(0.2)
+    again = page.evaluate(PAGE_RUN)
+    time.sleep(5)
+    assert page.evaluate(PAGE_RUN) == again  # once was enough: no rerun loop
+    assert_no_exception(page)

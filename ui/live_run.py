@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import plotly
+import streamlit as st
 import streamlit.components.v1 as components
 
 _FRONTEND = Path(__file__).with_name("live_run_frontend")
@@ -41,8 +42,19 @@ def _served_dir() -> Path:
 _component = components.declare_component("live_run", path=str(_served_dir()))
 
 
-def live_run(figure: dict, fraction: float, label: str, key: str) -> None:
+def live_run(figure: dict, fraction: float, label: str, key: str, page_run: int) -> bool:
     """Show the progress bar at `fraction` (0–1) with `label` above `figure` (a Plotly figure as
     a plain dict: charts.training_figure). Calls with the same key update the same chart in the
-    browser, which themes it from Streamlit's theme."""
-    _component(figure=figure, fraction=fraction, label=label, key=key, default=None)
+    browser, which themes it from Streamlit's theme.
+
+    `page_run` is the number of the page's latest full run, which the page also writes into its
+    CSS (`--page-run`). True, once per report, when the browser reports that its page stayed
+    behind that run: under heavy load (10 pages in one browser on 2 cores) a browser was seen to
+    miss a whole full run, keeping its old buttons and never showing a run's results, while this
+    frame kept getting its updates. The caller then reruns the page."""
+    report = _component(figure=figure, fraction=fraction, label=label, page_run=page_run, key=key, default=None)
+    seen_key = f"{key}-page-missed"
+    if report is None or st.session_state.get(seen_key) == report:
+        return False
+    st.session_state[seen_key] = report
+    return True
