@@ -7,10 +7,10 @@ from ui import session, train_controls, train_results
 from ui.live_run import live_run
 
 st.title("🏋️ Train the tutorial's network")
+page_run = st.session_state["page_run"] = st.session_state.get("page_run", 0) + 1
+# --page-run: which full run of this page the browser shows (the live read-out checks it).
 # Each redraw of the live area marks its elements stale for a moment, and the fade that follows
 # kept the browser compositing 60 frames a second: the live area does without it.
-# --page-run: which full run of this page the browser shows; the live read-out checks it.
-page_run = st.session_state["page_run"] = st.session_state.get("page_run", 0) + 1
 st.html(f"<style>:root {{ --page-run: {page_run}; }} "
         ".st-key-live-area [data-stale] { opacity: 1 !important; transition: none !important; }</style>")
 train_controls.load_from_url_once()
