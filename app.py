@@ -1,4 +1,7 @@
-"""PyTorch Playground: navigation over the pages and the shared sidebar. Nothing else."""
+"""PyTorch Playground: navigation over the pages and the shared sidebar. Nothing else.
+
+Each page's file is named like its URL (/train is pages/train.py): see ui/shell.py for why.
+"""
 
 import streamlit as st
 
@@ -8,14 +11,14 @@ st.set_page_config(page_title="PyTorch Playground", page_icon="🔥", layout="wi
 
 PAGES = {
     "Playground": [
-        st.Page("app_pages/home.py", title="Home", icon="🏠", default=True),
-        st.Page("app_pages/train.py", title="Train", icon="🏋️"),
-        st.Page("app_pages/draw.py", title="Draw a digit", icon="✏️"),
+        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+        st.Page("pages/train.py", title="Train", icon="🏋️"),
+        st.Page("pages/draw.py", title="Draw a digit", icon="✏️"),
     ],
     "Learn": [
-        st.Page("app_pages/tensors.py", title="Tensors & dtypes", icon="🔢"),
-        st.Page("app_pages/gpu.py", title="GPU operations", icon="⚡"),
-        st.Page("app_pages/autograd.py", title="Autograd", icon="🔁"),
+        st.Page("pages/tensors.py", title="Tensors & dtypes", icon="🔢"),
+        st.Page("pages/gpu.py", title="GPU operations", icon="⚡"),
+        st.Page("pages/autograd.py", title="Autograd", icon="🔁"),
     ],
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # PyTorch Playground in one command each:
 #   bash run.sh app          set up .venv and start the app (http://localhost:8501)
-#   bash run.sh test [ARGS]  set up .venv (and Chromium for the browser tests), run all tests
+#   bash run.sh test [ARGS]  set up .venv (and Chromium for the browser tests), run ruff and all tests
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -39,6 +39,11 @@ case "${1:-}" in
     if [ -z "${PLAYGROUND_DATA_DIR:-}" ] && [ -d ../shared/data/MNIST/raw ]; then
       export PLAYGROUND_DATA_DIR="$(cd ../shared/data && pwd)"
     fi
+    # Lint and format first: a finding fails the run before the (minutes of) tests.
+    .venv/bin/ruff check --quiet . && .venv/bin/ruff format --check --quiet . || {
+      echo "ruff found the problems above: .venv/bin/ruff check --fix . && .venv/bin/ruff format ." >&2
+      exit 1
+    }
     exec .venv/bin/python -m pytest "$@"
     ;;
   *)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from playground import config as cfg
+from playground.core import config as cfg
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,10 +54,27 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
     d = cfg.TUTORIAL
-    parser.add_argument("--preset", choices=sorted(cfg.PRESETS), help="start from a preset (default: tutorial)")
-    parser.add_argument("--hidden", type=int, nargs="+", help=f"hidden layer sizes (default {' '.join(map(str, d.hidden))}); {cfg.describe('hidden')}")
-    parser.add_argument("--dropout", type=float, nargs="+", help=f"dropout per hidden layer (default {' '.join(map(str, d.dropout))})")
-    parser.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None, help="BatchNorm after each hidden Linear (default on)")
+    parser.add_argument(
+        "--preset", choices=sorted(cfg.PRESETS), help="start from a preset (default: tutorial)"
+    )
+    parser.add_argument(
+        "--hidden",
+        type=int,
+        nargs="+",
+        help=f"hidden layer sizes (default {' '.join(map(str, d.hidden))}); {cfg.describe('hidden')}",
+    )
+    parser.add_argument(
+        "--dropout",
+        type=float,
+        nargs="+",
+        help=f"dropout per hidden layer (default {' '.join(map(str, d.dropout))})",
+    )
+    parser.add_argument(
+        "--batchnorm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="BatchNorm after each hidden Linear (default on)",
+    )
     parser.add_argument("--activation", choices=cfg.ACTIVATIONS)
     parser.add_argument("--optimizer", choices=cfg.OPTIMIZERS)
     parser.add_argument("--lr", type=float, help=f"learning rate (default {d.lr}); {cfg.describe('lr')}")
@@ -69,7 +86,11 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, help="MNIST folder (default: $PLAYGROUND_DATA_DIR or ~/.cache/pytorch-playground)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="MNIST folder (default: $PLAYGROUND_DATA_DIR or ~/.cache/pytorch-playground)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
@@ -81,8 +102,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from playground import checkpoint, data
-    from playground.engine import DoneEvent, EpochEvent, StepEvent, Trainer, resolve_device
+    from playground.core import checkpoint, data
+    from playground.core.engine import DoneEvent, EpochEvent, StepEvent, Trainer, resolve_device
 
     config = config_from_args(args)
     device = resolve_device(config.device)
@@ -94,14 +115,21 @@ def _train(args: argparse.Namespace) -> int:
         if isinstance(event, StepEvent) and sys.stderr.isatty():
             _progress_bar(event)
         elif isinstance(event, EpochEvent):
-            print(f"\repoch {event.epoch}/{event.epochs}  train loss {event.train_loss:.4f}  "
-                  f"test loss {event.test_loss:.4f}  test accuracy {event.test_accuracy:.2%}  "
-                  f"{event.epoch_seconds:.2f} s  {event.samples_per_s:,.0f} samples/s", file=sys.stderr)
+            print(
+                f"\repoch {event.epoch}/{event.epochs}  train loss {event.train_loss:.4f}  "
+                f"test loss {event.test_loss:.4f}  test accuracy {event.test_accuracy:.2%}  "
+                f"{event.epoch_seconds:.2f} s  {event.samples_per_s:,.0f} samples/s",
+                file=sys.stderr,
+            )
         elif isinstance(event, DoneEvent):
             done = event
     seconds_per_epoch = done.train_seconds / max(done.epochs_completed, 1)
     if args.out:
-        meta = {"test_accuracy": done.evaluation.accuracy, "seconds_per_epoch": seconds_per_epoch, "device": str(device)}
+        meta = {
+            "test_accuracy": done.evaluation.accuracy,
+            "seconds_per_epoch": seconds_per_epoch,
+            "device": str(device),
+        }
         checkpoint.save(args.out, trainer.model, config, meta)
         print(f"saved {args.out}", file=sys.stderr)
     summary = {
@@ -118,9 +146,13 @@ def _train(args: argparse.Namespace) -> int:
 def _progress_bar(event) -> None:
     width = 30
     filled = int(width * event.step / event.steps_per_epoch)
-    print(f"\repoch {event.epoch} [{'#' * filled}{'.' * (width - filled)}] "
-          f"{event.step}/{event.steps_per_epoch}  loss {event.loss:.4f}  {event.samples_per_s:,.0f} samples/s",
-          end="", file=sys.stderr, flush=True)
+    print(
+        f"\repoch {event.epoch} [{'#' * filled}{'.' * (width - filled)}] "
+        f"{event.step}/{event.steps_per_epoch}  loss {event.loss:.4f}  {event.samples_per_s:,.0f} samples/s",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _download_progress(fraction: float, message: str) -> None:
@@ -128,39 +160,38 @@ def _download_progress(fraction: float, message: str) -> None:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    import torch
+    """The Draw page's own code: the same model loading, preprocessing and prediction."""
+    from playground.core import checkpoint
+    from playground.digits import predict, preprocessing
 
-    from playground import checkpoint, digits
-
-    model, _, _ = checkpoint.load(args.model or _default_model_path())
+    model = checkpoint.load(args.model)[0] if args.model else predict.load_default()[0]
     for path in args.images:
-        processed = digits.preprocess(digits.load_image(path))
-        if processed.empty:
-            print(json.dumps({"file": str(path), "digit": None, "error": "no digit found"}) if args.json
-                  else f"{path}: no digit found (empty image)")
-            continue
-        with torch.no_grad():
-            probabilities = model(processed.model_input.reshape(1, -1)).exp()[0]
-        digit = int(probabilities.argmax())
-        if args.json:
-            print(json.dumps({"file": str(path), "digit": digit,
-                              "probabilities": [round(float(p), 6) for p in probabilities]}))
+        answer = predict.classify(model, preprocessing.load_image(path)).prediction
+        if answer is None:
+            print(
+                json.dumps({"file": str(path), "digit": None, "error": "no digit found"})
+                if args.json
+                else f"{path}: no digit found (empty image)"
+            )
+        elif args.json:
+            print(
+                json.dumps(
+                    {
+                        "file": str(path),
+                        "digit": answer.digit,
+                        "probabilities": [round(float(p), 6) for p in answer.probabilities],
+                    }
+                )
+            )
         else:
-            print(f"{path}: {digit} ({float(probabilities[digit]):.1%})")
+            print(f"{path}: {answer.digit} ({answer.confidence:.1%})")
     return 0
 
 
-def _default_model_path() -> Path:
-    path = Path(__file__).parent / "assets" / "default_model.pt"
-    if not path.exists():
-        raise FileNotFoundError(f"no --model given and no shipped default model at {path}")
-    return path
-
-
 def _bench(args: argparse.Namespace) -> int:
-    from playground import data
     from playground.bench import run_bench
-    from playground.engine import resolve_device
+    from playground.core import data
+    from playground.core.engine import resolve_device
 
     device = resolve_device(args.device or "auto")
     report = (lambda line: print(line, file=sys.stderr)) if args.json else print
@@ -169,9 +200,15 @@ def _bench(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict()))
     else:
         print(f"\n{result.device_name}, torch {result.torch_version}, {result.epochs} epochs")
-        print(f"tutorial loop: {result.tutorial.seconds_per_epoch:.3f} s/epoch, test accuracy {result.tutorial.test_accuracy:.2%}")
-        print(f"engine:        {result.engine.seconds_per_epoch:.3f} s/epoch, test accuracy {result.engine.test_accuracy:.2%}"
-              f"{' (CUDA graph)' if result.cuda_graph else ''}")
+        print(
+            f"tutorial loop: {result.tutorial.seconds_per_epoch:.3f} s/epoch, "
+            f"test accuracy {result.tutorial.test_accuracy:.2%}"
+        )
+        print(
+            f"engine:        {result.engine.seconds_per_epoch:.3f} s/epoch, "
+            f"test accuracy {result.engine.test_accuracy:.2%}"
+            f"{' (CUDA graph)' if result.cuda_graph else ''}"
+        )
         print(f"ratio: {result.ratio:.1f}x faster")
     return 0
 

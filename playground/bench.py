@@ -8,19 +8,19 @@ The engine trains the same model with the same hyperparameters from resident ten
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
-from playground.config import TUTORIAL
-from playground.data import ensure_mnist, load_mnist
-from playground.engine import DoneEvent, EpochEvent, Trainer
-from playground.model import build_model
+from playground.core.config import TUTORIAL
+from playground.core.data import ensure_mnist, load_mnist
+from playground.core.engine import DoneEvent, EpochEvent, Trainer
+from playground.core.model import build_model
 
 Report = Callable[[str], None]
 
@@ -86,15 +86,19 @@ def _accuracy(model: torch.nn.Module, test: datasets.MNIST, device: torch.device
     return correct / len(test)
 
 
-def engine_loop(root: Path, device: torch.device, epochs: int, report: Report = print) -> tuple[LoopResult, bool]:
+def engine_loop(
+    root: Path, device: torch.device, epochs: int, report: Report = print
+) -> tuple[LoopResult, bool]:
     data = load_mnist(root, device, download=False)
     trainer = Trainer(TUTORIAL.replace(epochs=epochs, device=device.type), data)
     epoch_seconds, accuracy = [], 0.0
     for event in trainer:
         if isinstance(event, EpochEvent):
             epoch_seconds.append(event.epoch_seconds)
-            report(f"engine         epoch {event.epoch}/{epochs}: {event.epoch_seconds:.2f} s, "
-                   f"test accuracy {event.test_accuracy:.2%}")
+            report(
+                f"engine         epoch {event.epoch}/{epochs}: {event.epoch_seconds:.2f} s, "
+                f"test accuracy {event.test_accuracy:.2%}"
+            )
         elif isinstance(event, DoneEvent):
             accuracy = event.evaluation.accuracy
     if trainer.graph_error:
@@ -106,5 +110,9 @@ def run_bench(root: Path, device: torch.device, epochs: int, report: Report = pr
     ensure_mnist(root, download=True)
     tutorial = tutorial_loop(root, device, epochs, report)
     engine, graph = engine_loop(root, device, epochs, report)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    name = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"CPU, {torch.get_num_threads()} threads"
+    )
     return BenchResult(device.type, name, torch.__version__, epochs, tutorial, engine, graph)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from playground.config import RunConfig
-from playground.data import MEAN, STD
+import inspect
+
+from playground.core import schedule
+from playground.core.config import RunConfig
+from playground.core.data import MEAN, STD
+from playground.core.model import activation_name
 
 _TEMPLATE = '''\
 """MNIST MLP exported from PyTorch Playground: {summary}.
@@ -27,7 +31,7 @@ BATCHNORM = {batchnorm!r}
 ACTIVATION = nn.{activation_class}
 OPTIMIZER = {optimizer!r}
 LR = {lr!r}
-SCHEDULE = {schedule!r}  # "onecycle": linear warm-up from LR/25 over 25% of steps, cosine down to LR/1000
+SCHEDULE = {schedule!r}  # see lr_at below
 BATCH_SIZE = {batch_size!r}
 EPOCHS = {epochs!r}
 SEED = {seed!r}
@@ -65,16 +69,7 @@ def make_optimizer(model):
     return cls(model.parameters(), lr=LR)
 
 
-def lr_at(step, total):
-    if SCHEDULE == "constant":
-        return LR
-    warmup = max(1, int(0.25 * total))
-    start, final = LR / 25, LR / 1000
-    if step < warmup:
-        return start + (LR - start) * step / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return final + (LR - final) * 0.5 * (1 + math.cos(math.pi * progress))
-
+{schedule_source}
 
 @torch.no_grad()
 def evaluate(model, x, y):
@@ -99,15 +94,15 @@ def main():
     model = MLP().to(device)
     optimizer = make_optimizer(model)
     n = len(train_x)
-    steps_per_epoch = n // BATCH_SIZE + (1 if n % BATCH_SIZE > 1 else 0)  # BatchNorm needs 2+ samples
-    total, step = steps_per_epoch * args.epochs, 0
+    epoch_steps = steps_per_epoch(n, BATCH_SIZE)
+    total, step = epoch_steps * args.epochs, 0
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
         order = torch.randperm(n, device=device)
         loss_sum = torch.zeros((), device=device)  # summed on the device: no sync per step
-        for i in range(steps_per_epoch):
+        for i in range(epoch_steps):
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, total)
+                group["lr"] = lr_at(step, total, LR, SCHEDULE)
             idx = order[i * BATCH_SIZE:(i + 1) * BATCH_SIZE]
             optimizer.zero_grad(set_to_none=True)
             loss = F.nll_loss(model(train_x[idx]), train_y[idx])
@@ -116,8 +111,9 @@ def main():
             loss_sum += loss.detach()
             step += 1
         test_loss, accuracy = evaluate(model, test_x, test_y)
-        print(f"epoch {{epoch}}/{{args.epochs}}  train loss {{loss_sum.item() / steps_per_epoch:.4f}}  "
-              f"test loss {{test_loss:.4f}}  test accuracy {{accuracy:.2%}}  {{time.perf_counter() - start:.1f}} s")
+        print(f"epoch {{epoch}}/{{args.epochs}}  train loss {{loss_sum.item() / epoch_steps:.4f}}  "
+              f"test loss {{test_loss:.4f}}  test accuracy {{accuracy:.2%}}  "
+              f"{{time.perf_counter() - start:.1f}} s")
     torch.save(model.state_dict(), args.out)
     print(f"saved {{args.out}}")
 
@@ -126,16 +122,20 @@ if __name__ == "__main__":
     main()
 '''
 
-_ACTIVATION_CLASSES = {"relu": "ReLU", "gelu": "GELU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
+# The engine's own schedule and epoch length, copied word for word (see core/schedule.py).
+SCHEDULE_SOURCE = inspect.getsource(schedule.lr_at) + "\n\n" + inspect.getsource(schedule.steps_per_epoch)
 
 
 def summary(config: RunConfig) -> str:
     """One line describing a config, e.g. '784 → 548 → 252 → 10, BatchNorm, ReLU, Adam lr 0.001'."""
     layers = " → ".join(str(n) for n in (784, *config.hidden, 10))
     bn = ", BatchNorm" if config.batchnorm else ""
-    return (f"{layers}{bn}, {_ACTIVATION_CLASSES[config.activation]}, dropout {'/'.join(f'{d:g}' for d in config.dropout)}, "
-            f"{config.optimizer} lr {config.lr:g} ({config.schedule}), batch {config.batch_size}, "
-            f"{config.epochs} epochs, seed {config.seed}")
+    return (
+        f"{layers}{bn}, {activation_name(config.activation)}, "
+        f"dropout {'/'.join(f'{d:g}' for d in config.dropout)}, "
+        f"{config.optimizer} lr {config.lr:g} ({config.schedule}), batch {config.batch_size}, "
+        f"{config.epochs} epochs, seed {config.seed}"
+    )
 
 
 def training_script(config: RunConfig, filename: str = "train_mnist.py") -> str:
@@ -145,7 +145,7 @@ def training_script(config: RunConfig, filename: str = "train_mnist.py") -> str:
         hidden=config.hidden,
         dropout=config.dropout,
         batchnorm=config.batchnorm,
-        activation_class=_ACTIVATION_CLASSES[config.activation],
+        activation_class=activation_name(config.activation),
         optimizer=config.optimizer,
         lr=config.lr,
         schedule=config.schedule,
@@ -154,4 +154,5 @@ def training_script(config: RunConfig, filename: str = "train_mnist.py") -> str:
         seed=config.seed,
         mean=MEAN,
         std=STD,
+        schedule_source=SCHEDULE_SOURCE.rstrip(),
     )

@@ -72,14 +72,21 @@ def first_run(data_dir: Path, query: str, wait_s: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--query", default="hidden=64&dropout=0.1&batch_size=512&epochs=4",
-                        help="the run config as URL parameters")
+    parser.add_argument(
+        "--query",
+        default="hidden=64&dropout=0.1&batch_size=512&epochs=4",
+        help="the run config as URL parameters",
+    )
     parser.add_argument("--wait", type=float, default=5.0, help="seconds between opening the page and Train")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     for _ in range(args.repeat):
-        print(json.dumps({"query": args.query, "wait_s": args.wait, **first_run(args.data_dir, args.query, args.wait)}),
-              flush=True)
+        print(
+            json.dumps(
+                {"query": args.query, "wait_s": args.wait, **first_run(args.data_dir, args.query, args.wait)}
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

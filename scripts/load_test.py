@@ -18,7 +18,8 @@ Errors counted: an exception box (stException) on any page, a timeout, a console
 uncaught exception in a page, a failed request or an HTTP status >= 400 from the app, a draw page
 answering with another model than the session's own run, and a Python traceback in the server's
 output. One thing is not counted, and is listed apart as "known_harmless": the two 404s (and their
-console lines) of Streamlit's own base-path probe on a deep link (streamlit/streamlit#7074). Every 0.5 s the resident memory (VmRSS) of the server process and of its descendants
+console lines) of Streamlit's own base-path probe on a deep link (streamlit/streamlit#7074).
+Every 0.5 s the resident memory (VmRSS) of the server process and of its descendants
 (the training worker processes, multiprocessing's resource tracker) is sampled; the peaks are
 reported.
 
@@ -86,7 +87,7 @@ def cpu_s(pid: int) -> float | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = text[text.rfind(")") + 2:].split()
+    fields = text[text.rfind(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
@@ -99,7 +100,7 @@ def descendants(pid: int) -> list[int]:
         except OSError:
             continue
         # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-        fields = text[text.rfind(")") + 2:].split()
+        fields = text[text.rfind(")") + 2 :].split()
         children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
     found, todo = [], [pid]
     while todo:
@@ -132,8 +133,11 @@ class MemorySampler(threading.Thread):
         self.peak_total = max(self.peak_total, server + workers)
         self.peak_processes = max(self.peak_processes, len(children))
         self.samples += 1
-        groups = {"server": [self.pid], "workers": children,
-                  "browser": [p for p in descendants(os.getpid()) if p != self.pid and p not in children]}
+        groups = {
+            "server": [self.pid],
+            "workers": children,
+            "browser": [p for p in descendants(os.getpid()) if p != self.pid and p not in children],
+        }
         for group, pids in groups.items():
             for pid in pids:
                 seconds = cpu_s(pid)
@@ -212,7 +216,10 @@ def base_path_probe(app_url: str, request_url: str) -> bool:
     """Opened on a deep link (/train), Streamlit's frontend first looks for its server one level
     down (/train/_stcore/health, /train/_stcore/host-config), gets 404, then finds it at the root:
     streamlit/streamlit#7074, a known harmless quirk of Streamlit itself, not of this app."""
-    return re.fullmatch(re.escape(app_url) + r"/[^/_][^/]*/_stcore/(health|host-config)", request_url) is not None
+    return (
+        re.fullmatch(re.escape(app_url) + r"/[^/_][^/]*/_stcore/(health|host-config)", request_url)
+        is not None
+    )
 
 
 class StartLine:
@@ -262,17 +269,29 @@ async def page_state(page, index: int, artifacts: Path | None) -> str:
             "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
             " const main = document.querySelector('[data-testid=\"stMain\"]');"
             " return [app ? app.getAttribute('data-test-script-state') : null,"
-            " (main ? main.innerText : document.body.innerText).replace(/\\s+/g, ' ')]; }")
+            " (main ? main.innerText : document.body.innerText).replace(/\\s+/g, ' ')]; }"
+        )
         if artifacts is not None:
             artifacts.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(artifacts / f"session-{index}.png"), full_page=True, timeout=10_000)
+            await page.screenshot(
+                path=str(artifacts / f"session-{index}.png"), full_page=True, timeout=10_000
+            )
         return f"script {state[0]}; {state[1][:700]}"
     except Exception as err:  # noqa: BLE001 - the page may be gone
         return f"(unreadable: {type(err).__name__})"
 
 
-async def run_session(index: int, browser, url: str, query: str, t0: float, deadline: float,
-                      step_timeout: float, artifacts: Path | None, start_line: StartLine) -> SessionResult:
+async def run_session(
+    index: int,
+    browser,
+    url: str,
+    query: str,
+    t0: float,
+    deadline: float,
+    step_timeout: float,
+    artifacts: Path | None,
+    start_line: StartLine,
+) -> SessionResult:
     result = SessionResult(index)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
@@ -377,8 +396,10 @@ async def run_session(index: int, browser, url: str, query: str, t0: float, dead
         result.digit = (await answer.locator("[data-testid='stMetricValue']").first.inner_text()).strip()
         await no_exception("the draw page after drawing")
     except Exception as err:  # noqa: BLE001 - a timeout or a browser error is one error of this session
-        result.errors.append(f"{step}: {type(err).__name__}: {str(err).splitlines()[0][:300]}"
-                             f" | page shows: {await page_state(page, index, artifacts)}")
+        result.errors.append(
+            f"{step}: {type(err).__name__}: {str(err).splitlines()[0][:300]}"
+            f" | page shows: {await page_state(page, index, artifacts)}"
+        )
     finally:
         start_line.arrive(index)  # a session that failed early must not hold the others back
         result.total_s = time.monotonic() - started
@@ -393,17 +414,27 @@ async def run_session(index: int, browser, url: str, query: str, t0: float, dead
 # --- the whole test ---------------------------------------------------------------------------
 
 
-async def drive(sessions: int, url: str, query: str, t0: float, deadline: float, step_timeout: float,
-                artifacts: Path | None) -> list[SessionResult]:
+async def drive(
+    sessions: int,
+    url: str,
+    query: str,
+    t0: float,
+    deadline: float,
+    step_timeout: float,
+    artifacts: Path | None,
+) -> list[SessionResult]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         start_line = StartLine(sessions)
         try:
-            tasks = [asyncio.create_task(run_session(i + 1, browser, url, query, t0, deadline, step_timeout,
-                                                     artifacts, start_line))
-                     for i in range(sessions)]
+            tasks = [
+                asyncio.create_task(
+                    run_session(i + 1, browser, url, query, t0, deadline, step_timeout, artifacts, start_line)
+                )
+                for i in range(sessions)
+            ]
             # Each session watches the deadline itself; this is the backstop if one hangs anyway.
             done, pending = await asyncio.wait(tasks, timeout=max(1.0, deadline - time.monotonic() + 15))
             for task in pending:
@@ -422,9 +453,15 @@ async def drive(sessions: int, url: str, query: str, t0: float, deadline: float,
             await browser.close()
 
 
-def run(sessions: int, data_dir: Path, timeout: float = 600, query: str = DEFAULT_QUERY,
-        max_rss_mb: float = DEFAULT_MAX_RSS_MB, step_timeout: float = DEFAULT_STEP_TIMEOUT,
-        artifacts: Path | None = None) -> dict:
+def run(
+    sessions: int,
+    data_dir: Path,
+    timeout: float = 600,
+    query: str = DEFAULT_QUERY,
+    max_rss_mb: float = DEFAULT_MAX_RSS_MB,
+    step_timeout: float = DEFAULT_STEP_TIMEOUT,
+    artifacts: Path | None = None,
+) -> dict:
     """Run the load test; return the report (a JSON-able dict with "passed")."""
     if not 1 <= sessions <= MAX_SESSIONS:
         raise ValueError(f"--sessions must be between 1 and {MAX_SESSIONS}")
@@ -458,21 +495,29 @@ def run(sessions: int, data_dir: Path, timeout: float = 600, query: str = DEFAUL
         "errors": errors,
         "error_count": len(errors),
         "wall_s": round(wall, 1),
-        "result_s": {"min": round(min(result_times), 1) if result_times else None,
-                     "median": round(sorted(result_times)[len(result_times) // 2], 1) if result_times else None,
-                     "max": round(max(result_times), 1) if result_times else None},
-        "known_harmless": {u: sum(k == u for r in results for k in r.known)
-                           for u in sorted({k for r in results for k in r.known})},
+        "result_s": {
+            "min": round(min(result_times), 1) if result_times else None,
+            "median": round(sorted(result_times)[len(result_times) // 2], 1) if result_times else None,
+            "max": round(max(result_times), 1) if result_times else None,
+        },
+        "known_harmless": {
+            u: sum(k == u for r in results for k in r.known)
+            for u in sorted({k for r in results for k in r.known})
+        },
         "max_queue_place": max((r.max_queue_place for r in results), default=0),
-        "peak_rss_mb": {"server": round(sampler.peak_server), "workers": round(sampler.peak_workers),
-                        "total": round(sampler.peak_total)},
+        "peak_rss_mb": {
+            "server": round(sampler.peak_server),
+            "workers": round(sampler.peak_workers),
+            "total": round(sampler.peak_total),
+        },
         "peak_child_processes": sampler.peak_processes,
         "cpu_s": sampler.cpu_seconds(),
         "rss_samples": sampler.samples,
         "max_rss_mb": max_rss_mb,
         "cpu_count": os.cpu_count(),
-        "per_session": [{k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(r).items()}
-                        for r in results],
+        "per_session": [
+            {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(r).items()} for r in results
+        ],
     }
     report["passed"] = not errors and sampler.peak_total <= max_rss_mb
     return report
@@ -482,13 +527,17 @@ def table(report: dict) -> str:
     def fmt(value, unit=" s") -> str:
         return "-" if value is None else f"{value:.1f}{unit}"
 
-    lines = [f"{'session':>7} {'ok':>3} {'open':>7} {'to result':>10} {'queue':>5} {'predict':>8} "
-             f"{'total':>7} {'done at':>8} {'accuracy':>9} {'s/epoch':>8} {'digit':>5}"]
+    lines = [
+        f"{'session':>7} {'ok':>3} {'open':>7} {'to result':>10} {'queue':>5} {'predict':>8} "
+        f"{'total':>7} {'done at':>8} {'accuracy':>9} {'s/epoch':>8} {'digit':>5}"
+    ]
     for r in report["per_session"]:
-        lines.append(f"{r['index']:>7} {'yes' if r['ok'] else 'NO':>3} {fmt(r['opened_s']):>7} "
-                     f"{fmt(r['result_s']):>10} {r['max_queue_place']:>5} {fmt(r['predict_s']):>8} "
-                     f"{fmt(r['total_s']):>7} {fmt(r['result_at']):>8} {r['accuracy'] or '-':>9} "
-                     f"{r['epoch_time'] or '-':>8} {r['digit'] or '-':>5}")
+        lines.append(
+            f"{r['index']:>7} {'yes' if r['ok'] else 'NO':>3} {fmt(r['opened_s']):>7} "
+            f"{fmt(r['result_s']):>10} {r['max_queue_place']:>5} {fmt(r['predict_s']):>8} "
+            f"{fmt(r['total_s']):>7} {fmt(r['result_at']):>8} {r['accuracy'] or '-':>9} "
+            f"{r['epoch_time'] or '-':>8} {r['digit'] or '-':>5}"
+        )
     peak = report["peak_rss_mb"]
     times = report["result_s"]
     lines += [
@@ -501,7 +550,8 @@ def table(report: dict) -> str:
         f"peak RSS            server {peak['server']} MB, workers {peak['workers']} MB "
         f"({report['peak_child_processes']} child processes), total {peak['total']} MB "
         f"(bound {report['max_rss_mb']:.0f} MB; {report['rss_samples']} samples)",
-        "CPU seconds         " + ", ".join(f"{k} {v:.0f}" for k, v in report["cpu_s"].items())
+        "CPU seconds         "
+        + ", ".join(f"{k} {v:.0f}" for k, v in report["cpu_s"].items())
         + f" (on {report['cpu_count']} cores)",
         f"result              {'PASSED' if report['passed'] else 'FAILED'}",
     ]
@@ -511,22 +561,43 @@ def table(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=10, help=f"concurrent browser sessions (1-{MAX_SESSIONS})")
-    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data",
-                        help="the MNIST directory the app uses (MNIST/raw/ inside it)")
+    parser.add_argument(
+        "--sessions", type=int, default=10, help=f"concurrent browser sessions (1-{MAX_SESSIONS})"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=ROOT.parent / "shared" / "data",
+        help="the MNIST directory the app uses (MNIST/raw/ inside it)",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="global deadline in seconds")
     parser.add_argument("--query", default=DEFAULT_QUERY, help="the run config as URL parameters")
-    parser.add_argument("--max-rss-mb", type=float, default=DEFAULT_MAX_RSS_MB,
-                        help="fail when the peak RSS of server + workers exceeds this")
-    parser.add_argument("--step-timeout", type=float, default=DEFAULT_STEP_TIMEOUT,
-                        help="seconds for any one wait of a session (the page to open, the run's result, ...)")
+    parser.add_argument(
+        "--max-rss-mb",
+        type=float,
+        default=DEFAULT_MAX_RSS_MB,
+        help="fail when the peak RSS of server + workers exceeds this",
+    )
+    parser.add_argument(
+        "--step-timeout",
+        type=float,
+        default=DEFAULT_STEP_TIMEOUT,
+        help="seconds for any one wait of a session (the page to open, the run's result, ...)",
+    )
     parser.add_argument("--artifacts", type=Path, help="save a screenshot of each failed session here")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= MAX_SESSIONS:
         parser.error(f"--sessions must be between 1 and {MAX_SESSIONS}")
-    report = run(args.sessions, args.data_dir, args.timeout, args.query, args.max_rss_mb, args.step_timeout,
-                 args.artifacts)
+    report = run(
+        args.sessions,
+        args.data_dir,
+        args.timeout,
+        args.query,
+        args.max_rss_mb,
+        args.step_timeout,
+        args.artifacts,
+    )
     print(json.dumps(report) if args.json else table(report))
     return 0 if report["passed"] else 1
 

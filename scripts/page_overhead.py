@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playground.config import RunConfig  # noqa: E402
+from playground.core.config import RunConfig  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
 
 
@@ -50,7 +50,7 @@ def through_page(config: RunConfig, data_dir: Path, prefix: list[str], browser_p
     proc, url = start_app(data_dir, prefix=prefix)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         executable = Path(tmp) / "chromium"  # Playwright starts a file: this one pins the browser
-        executable.write_text(f"#!/bin/sh\nexec {' '.join(browser_prefix)} {CHROMIUM} \"$@\"\n")
+        executable.write_text(f'#!/bin/sh\nexec {" ".join(browser_prefix)} {CHROMIUM} "$@"\n')
         executable.chmod(0o755)
         try:
             browser = p.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
@@ -78,11 +78,20 @@ def pinning(client: str) -> tuple[list[str], list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--query", default="batch_size=512&lr=0.004&schedule=onecycle&epochs=3",
-                        help="the run config as URL parameters (default: the fast preset)")
-    parser.add_argument("--client", choices=["chromium", "remote"], default="chromium",
-                        help="chromium: the browser shares training's cores; remote: it has a core of its own")
-    parser.add_argument("--repeat", type=int, default=3, help="measure each this many times; medians compared")
+    parser.add_argument(
+        "--query",
+        default="batch_size=512&lr=0.004&schedule=onecycle&epochs=3",
+        help="the run config as URL parameters (default: the fast preset)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=["chromium", "remote"],
+        default="chromium",
+        help="chromium: the browser shares training's cores; remote: it has a core of its own",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="measure each this many times; medians compared"
+    )
     args = parser.parse_args()
     config = RunConfig.from_params(dict(urllib.parse.parse_qsl(args.query)))
     prefix, browser_prefix = pinning(args.client)
@@ -91,9 +100,19 @@ def main() -> None:
         alone.append(headless(config, args.data_dir, prefix))
         time.sleep(2)
         page.append(through_page(config, args.data_dir, prefix, browser_prefix))
-    print(json.dumps({"config": config.to_params(), "client": args.client, "training_cores": prefix[2:] or "all",
-                      "headless_s_per_epoch": alone, "page_s_per_epoch": page,
-                      "overhead_of_medians": round(statistics.median(page) / statistics.median(alone) - 1, 3)}))
+    print(
+        json.dumps(
+            {
+                "config": config.to_params(),
+                "client": args.client,
+                "training_cores": prefix[2:] or "all",
+                "headless_s_per_epoch": alone,
+                "page_s_per_epoch": page,
+                "overhead_of_medians": round(statistics.median(page) / statistics.median(alone) - 1, 3),
+            }
+        )
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -36,7 +36,7 @@ def fake_mnist_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def fake_mnist(fake_mnist_dir):
     """The small MNIST loaded through the real loader, on the CPU."""
-    from playground.data import load_mnist
+    from playground.core.data import load_mnist
 
     return load_mnist(fake_mnist_dir, "cpu", download=False)
 
@@ -44,7 +44,7 @@ def fake_mnist(fake_mnist_dir):
 @pytest.fixture(scope="session")
 def real_mnist_dir() -> Path:
     """PLAYGROUND_DATA_DIR when it holds the real MNIST (CI points it at ../shared/data)."""
-    from playground.data import is_available
+    from playground.core.data import is_available
 
     env = os.environ.get("PLAYGROUND_DATA_DIR")
     if not env or not is_available(env):
@@ -61,17 +61,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(data_dir: Path, extra_env: dict[str, str] | None = None,
-              prefix: list[str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_app(
+    data_dir: Path, extra_env: dict[str, str] | None = None, prefix: list[str] | None = None
+) -> tuple[subprocess.Popen, str]:
     """Start `streamlit run app.py` on a free loopback port; wait for /_stcore/health. `prefix`
     goes before the command (`taskset -c 0`, say)."""
     port = _free_port()
     env = {**os.environ, "PLAYGROUND_DATA_DIR": str(data_dir), **(extra_env or {})}
     proc = subprocess.Popen(
-        [*(prefix or []), sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            *(prefix or []),
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60

@@ -14,8 +14,9 @@ SHAPES = {
 }
 
 
-def draw_digit(digit: int, size: tuple[int, int] = (400, 300), offset: tuple[int, int] = (0, 0),
-               width: int = 22) -> np.ndarray:
+def draw_digit(
+    digit: int, size: tuple[int, int] = (400, 300), offset: tuple[int, int] = (0, 0), width: int = 22
+) -> np.ndarray:
     """(H, W) float32 ink 0..1 of `digit` (one of SHAPES), shifted by offset (x, y)."""
     image = Image.new("L", size)
     pen = ImageDraw.Draw(image)

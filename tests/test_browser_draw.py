@@ -38,7 +38,8 @@ def test_drawing_a_seven_gets_an_answer_and_the_probability_chart(page, app_url)
     assert page.locator("[data-testid='stMetricValue']").first.inner_text().strip() == "7"
     probabilities = page.evaluate(
         "() => { const y = document.querySelector('.js-plotly-plot').data[0].y;"
-        " return Array.from(y._inputArray || y); }")
+        " return Array.from(y._inputArray || y); }"
+    )
     assert len(probabilities) == 10 and abs(sum(probabilities) - 1) < 1e-3
     assert max(probabilities) == probabilities[7]
 

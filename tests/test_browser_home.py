@@ -19,15 +19,35 @@ def test_home_page_renders(page, app_url):
     assert page.get_by_text("MNIST data directory").count() == 1  # the shared sidebar
 
 
-def test_first_visit_by_deep_link_gets_the_app_shell(page, fake_mnist_dir):
+@pytest.mark.parametrize(
+    ("url_path", "title"),
+    [
+        ("train", "Train the tutorial"),
+        ("draw", "Draw a digit"),
+        ("tensors", "Tensors"),
+        ("gpu", "GPU operations"),
+        ("autograd", "Autograd"),
+    ],
+)
+def test_a_first_visit_by_deep_link_gets_the_app_shell(browser, fake_mnist_dir, url_path, title):
+    """Each page's URL as the very first visit to a freshly started server: the page comes with
+    app.py's navigation and sidebar, and no "Page not found" dialog (ui/shell.py)."""
     proc, url = start_app(fake_mnist_dir)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     try:
-        page.goto(f"{url}/train")
+        page.goto(f"{url}/{url_path}")
+        page.get_by_role("heading", name=title).first.wait_for()  # the page itself
+        page.locator("[data-testid='stSidebarNav'] a[aria-current='page']").wait_for()  # app.py's navigation
+        page.get_by_text("Device:").wait_for()  # app.py's shared sidebar
         wait_for_app(page)
-        page.get_by_text("Learn", exact=True).wait_for()
-        assert page.get_by_text("MNIST data directory").count() == 1
         assert page.get_by_role("link", name="app").count() == 0  # no file-based page list
+        assert page.get_by_text("Page not found").count() == 0
+        assert not [e for e in errors if "does not seem to exist" in e or "no corresponding file" in e]
         assert_no_exception(page)
     finally:
+        context.close()
         proc.terminate()
         proc.wait(10)

@@ -8,7 +8,10 @@ from tests.conftest import assert_no_exception, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-CURVE_POINTS = "() => { const el = document.querySelector('.js-plotly-plot'); return el && el.data && el.data.length ? el.data[0].x.length : 0 }"
+CURVE_POINTS = (
+    "() => { const el = document.querySelector('.js-plotly-plot');"
+    " return el && el.data && el.data.length ? el.data[0].x.length : 0 }"
+)
 
 
 def live_frame(page):
@@ -85,7 +88,8 @@ def test_reload_mid_run_finds_the_run_and_keeps_its_model(page, app_url):
 PAGE_RUN = "() => parseInt(getComputedStyle(document.documentElement).getPropertyValue('--page-run'), 10)"
 # What a browser that missed the page's latest full run looks like: its CSS still says an older run.
 MISS_A_RUN = """() => { for (const style of document.querySelectorAll('style'))
-    if (style.textContent.includes('--page-run')) style.textContent = style.textContent.replace(/--page-run: \\d+/, '--page-run: 0'); }"""
+    if (style.textContent.includes('--page-run'))
+        style.textContent = style.textContent.replace(/--page-run: \\d+/, '--page-run: 0'); }"""
 
 
 def test_a_page_that_missed_its_latest_full_run_asks_for_it_again(page, app_url):

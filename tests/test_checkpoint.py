@@ -4,9 +4,9 @@ import pickle
 import pytest
 import torch
 
-from playground import checkpoint
-from playground.config import RunConfig
-from playground.model import build_model
+from playground.core import checkpoint
+from playground.core.config import RunConfig
+from playground.core.model import build_model
 
 CONFIG = RunConfig(hidden=(32,), dropout=(0.1,), batchnorm=True)
 
@@ -48,7 +48,9 @@ def test_arbitrary_objects_are_never_unpickled():
             return (print, ("pwned",))
 
     buffer = io.BytesIO()
-    torch.save({"format": checkpoint.FORMAT, "config": CONFIG.to_params(), "state_dict": {}, "meta": Evil()}, buffer)
+    torch.save(
+        {"format": checkpoint.FORMAT, "config": CONFIG.to_params(), "state_dict": {}, "meta": Evil()}, buffer
+    )
     with pytest.raises(checkpoint.CheckpointError, match="refused"):
         checkpoint.load(buffer.getvalue())
     with pytest.raises(checkpoint.CheckpointError):
@@ -62,8 +64,15 @@ def test_other_torch_files_and_wrong_architecture_are_refused():
         checkpoint.load(buffer.getvalue())
     buffer = io.BytesIO()
     other = RunConfig(hidden=(64,), dropout=(0.1,))
-    torch.save({"format": checkpoint.FORMAT, "config": CONFIG.to_params(),
-                "state_dict": build_model(other).state_dict(), "meta": {}}, buffer)
+    torch.save(
+        {
+            "format": checkpoint.FORMAT,
+            "config": CONFIG.to_params(),
+            "state_dict": build_model(other).state_dict(),
+            "meta": {},
+        },
+        buffer,
+    )
     with pytest.raises(checkpoint.CheckpointError, match="do not fit"):
         checkpoint.load(buffer.getvalue())
     buffer = io.BytesIO()

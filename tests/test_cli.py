@@ -7,21 +7,45 @@ import sys
 import numpy as np
 from PIL import Image
 
-from playground import checkpoint
+from playground.core import checkpoint
 from tests.fakemnist import render_digit
 
 
 def cli(*args, timeout=300):
-    result = subprocess.run([sys.executable, "-m", "playground", *map(str, args)],
-                            capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-m", "playground", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
     return result
 
 
 def test_train_json_summary_and_checkpoint_then_predict(fake_mnist_dir, tmp_path):
     out = tmp_path / "model.pt"
-    result = cli("train", "--data-dir", fake_mnist_dir, "--hidden", 64, 32, "--dropout", 0.1, 0.1,
-                 "--epochs", 5, "--batch-size", 32, "--lr", 0.003, "--optimizer", "adamw",
-                 "--seed", 3, "--device", "cpu", "--out", out, "--json")
+    result = cli(
+        "train",
+        "--data-dir",
+        fake_mnist_dir,
+        "--hidden",
+        64,
+        32,
+        "--dropout",
+        0.1,
+        0.1,
+        "--epochs",
+        5,
+        "--batch-size",
+        32,
+        "--lr",
+        0.003,
+        "--optimizer",
+        "adamw",
+        "--seed",
+        3,
+        "--device",
+        "cpu",
+        "--out",
+        out,
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["config"]["hidden"] == "64,32" and summary["config"]["optimizer"] == "adamw"

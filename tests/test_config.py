@@ -1,6 +1,8 @@
+import dataclasses
+
 import pytest
 
-from playground.config import FAST, FIELD_NAMES, TUTORIAL, ConfigError, RunConfig
+from playground.core.config import FAST, FIELD_NAMES, TUTORIAL, ConfigError, RunConfig
 
 
 def test_defaults_are_the_tutorial_recipe():
@@ -12,7 +14,7 @@ def test_defaults_are_the_tutorial_recipe():
 def test_config_is_immutable_and_hashable():
     c = RunConfig(hidden=[100, 50], dropout=[0.1, 0.1])
     assert c.hidden == (100, 50)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         c.lr = 0.1  # type: ignore[misc]
     assert hash(c) == hash(RunConfig(hidden=(100, 50), dropout=(0.1, 0.1)))
 
@@ -56,9 +58,19 @@ def test_each_bad_value_names_its_field_and_range(changes, field, words):
 
 
 def test_round_trip_through_flat_string_dict():
-    c = RunConfig(hidden=(64, 32, 16), dropout=(0.1, 0.0, 0.25), batchnorm=False, activation="tanh",
-                  optimizer="sgd", lr=0.0123456789, schedule="onecycle", batch_size=256, epochs=7,
-                  seed=42, device="cpu")
+    c = RunConfig(
+        hidden=(64, 32, 16),
+        dropout=(0.1, 0.0, 0.25),
+        batchnorm=False,
+        activation="tanh",
+        optimizer="sgd",
+        lr=0.0123456789,
+        schedule="onecycle",
+        batch_size=256,
+        epochs=7,
+        seed=42,
+        device="cpu",
+    )
     params = c.to_params()
     assert set(params) == set(FIELD_NAMES)
     assert all(isinstance(v, str) for v in params.values())

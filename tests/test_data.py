@@ -9,7 +9,7 @@ import threading
 import pytest
 import torch
 
-from playground import data
+from playground.core import data
 
 
 def test_missing_files_give_a_clear_error_naming_files_and_folder(tmp_path):
@@ -51,7 +51,10 @@ def mirror(fake_mnist_dir, tmp_path):
     served = tmp_path / "mirror"
     served.mkdir()
     for name in data.RAW_FILES:
-        with open(data.raw_dir(fake_mnist_dir) / name, "rb") as src, gzip.open(served / f"{name}.gz", "wb") as dst:
+        with (
+            open(data.raw_dir(fake_mnist_dir) / name, "rb") as src,
+            gzip.open(served / f"{name}.gz", "wb") as dst,
+        ):
             shutil.copyfileobj(src, dst)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
     handler.log_message = lambda *args: None
@@ -65,7 +68,9 @@ def test_download_reports_progress_and_unpacks(mirror, tmp_path):
     target = tmp_path / "downloaded"
     seen = []
     resources = [(f"{name}.gz", None) for name in data.RAW_FILES]
-    data.download_mnist(target, progress=lambda f, m: seen.append((f, m)), mirrors=[mirror], resources=resources)
+    data.download_mnist(
+        target, progress=lambda f, m: seen.append((f, m)), mirrors=[mirror], resources=resources
+    )
     assert data.is_available(target)
     assert not list(data.raw_dir(target).glob("*.gz"))  # archives removed after unpacking
     fractions = [f for f, _ in seen]
@@ -80,7 +85,9 @@ def test_download_falls_back_to_next_mirror_and_checks_md5(mirror, tmp_path):
     data.download_mnist(target, mirrors=["http://127.0.0.1:9/", mirror], resources=resources)
     assert data.is_available(target)
     with pytest.raises(data.MissingDataError, match="checksum mismatch"):
-        data.download_mnist(tmp_path / "bad", mirrors=[mirror], resources=[("t10k-labels-idx1-ubyte.gz", "0" * 32)])
+        data.download_mnist(
+            tmp_path / "bad", mirrors=[mirror], resources=[("t10k-labels-idx1-ubyte.gz", "0" * 32)]
+        )
 
 
 def test_ensure_mnist_when_offline_says_what_to_do(tmp_path, monkeypatch):

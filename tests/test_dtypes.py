@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from playground import dtypes
+from playground.lessons import dtypes
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,12 @@ def test_float_rows_match_finfo(rows, name):
         pytest.skip(f"this torch has no {name}")
     r, fi = rows[name], torch.finfo(getattr(torch, name))
     assert (r.min, r.max, r.eps, r.resolution, r.smallest_normal) == (
-        fi.min, fi.max, fi.eps, fi.resolution, fi.smallest_normal)
+        fi.min,
+        fi.max,
+        fi.eps,
+        fi.resolution,
+        fi.smallest_normal,
+    )
     assert r.bits == getattr(torch, name).itemsize * 8
 
 

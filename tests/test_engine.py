@@ -5,11 +5,18 @@ import math
 import pytest
 import torch
 
-from playground.config import RunConfig
-from playground.engine import (
-    DeviceUnavailableError, DoneEvent, EpochEvent, StepEvent, Trainer, evaluate, lr_at, resolve_device,
+from playground.core.config import RunConfig
+from playground.core.engine import (
+    DeviceUnavailableError,
+    DoneEvent,
+    EpochEvent,
+    StepEvent,
+    Trainer,
+    evaluate,
+    resolve_device,
 )
-from playground.model import architecture_rows, build_model, parameter_count
+from playground.core.model import architecture_rows, build_model, parameter_count
+from playground.core.schedule import lr_at
 
 SMALL = RunConfig(hidden=(64, 32), dropout=(0.1, 0.1), batch_size=32, epochs=4, lr=3e-3, device="cpu")
 
@@ -96,14 +103,13 @@ def test_every_optimizer_and_schedule_learns(fake_mnist, optimizer, schedule):
 
 
 def test_onecycle_schedule_warms_up_then_anneals():
-    config = RunConfig(lr=0.01, schedule="onecycle")
-    values = [lr_at(config, s, 100) for s in range(100)]
+    values = [lr_at(s, 100, 0.01, "onecycle") for s in range(100)]
     assert values[0] == pytest.approx(0.01 / 25)
     assert max(values) == pytest.approx(0.01) and values.index(max(values)) == 25
     assert values[-1] < 0.0002
     assert all(a <= b for a, b in zip(values[:25], values[1:26]))
     assert all(a >= b for a, b in zip(values[25:], values[26:]))
-    assert lr_at(RunConfig(lr=0.02), 50, 100) == 0.02
+    assert lr_at(50, 100, 0.02, "constant") == 0.02
 
 
 def test_evaluation_confusion_and_misclassified(fake_mnist):
@@ -147,7 +153,7 @@ def test_no_graph_on_cpu(fake_mnist):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (none on CI)")
 def test_cuda_graph_matches_eager_closely(fake_mnist_dir):
-    from playground.data import load_mnist
+    from playground.core.data import load_mnist
 
     data = load_mnist(fake_mnist_dir, "cuda", download=False)
     config = SMALL.replace(device="cuda", epochs=2)
@@ -155,4 +161,6 @@ def test_cuda_graph_matches_eager_closely(fake_mnist_dir):
     graph_events = list(graph)
     assert graph.uses_cuda_graph and graph.graph_error is None
     eager_events = list(Trainer(config, data, use_cuda_graph=False))
-    assert graph_events[-1].evaluation.accuracy == pytest.approx(eager_events[-1].evaluation.accuracy, abs=0.05)
+    assert graph_events[-1].evaluation.accuracy == pytest.approx(
+        eager_events[-1].evaluation.accuracy, abs=0.05
+    )

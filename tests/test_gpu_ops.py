@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from playground import gpu_ops
+from playground import figures
+from playground.lessons import gpu_ops
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
 
@@ -40,7 +41,7 @@ def test_compare_cpu_and_progress():
     assert [t.n for t in timings] == [64, 128, 256] and not skipped
     assert calls[0] == 0.0 and calls[-1] == 1.0
     assert gpu_ops.speedup(timings, 256) is None  # no GPU timing, no speed-up
-    fig = gpu_ops.timing_figure(timings)
+    fig = figures.lessons.timing_figure(timings)
     assert [tr.name for tr in fig.data] == ["CPU"] and len(fig.data[0].y) == 3
 
 
@@ -57,7 +58,7 @@ def test_compare_two_devices_with_a_fake_gpu(monkeypatch):
     timings, _ = gpu_ops.compare(128, ["cpu", "cuda"])
     assert [(t.device, t.n) for t in timings] == [("cpu", 64), ("cuda", 64), ("cpu", 128), ("cuda", 128)]
     assert gpu_ops.speedup(timings, 128) == pytest.approx(10.0)
-    assert [tr.name for tr in gpu_ops.timing_figure(timings).data] == ["CPU", "CUDA"]
+    assert [tr.name for tr in figures.lessons.timing_figure(timings).data] == ["CPU", "CUDA"]
 
 
 @cuda
@@ -79,7 +80,7 @@ def test_timing_uses_every_core_then_restores_the_thread_count():
 
     import torch
 
-    from playground.gpu_ops import all_cpu_threads
+    from playground.lessons.gpu_ops import all_cpu_threads
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)

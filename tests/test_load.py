@@ -24,9 +24,23 @@ def test_three_concurrent_sessions_train_and_draw_without_errors(fake_mnist_dir)
     # for the runs behind it to show their queue place (the worker is warm by the time of the
     # click, so a run of the script's default config is over in a blink).
     done = subprocess.run(
-        [sys.executable, "scripts/load_test.py", "--sessions", "3", "--data-dir", str(fake_mnist_dir),
-         "--query", "batch_size=64&epochs=10", "--timeout", "150", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=200,
+        [
+            sys.executable,
+            "scripts/load_test.py",
+            "--sessions",
+            "3",
+            "--data-dir",
+            str(fake_mnist_dir),
+            "--query",
+            "batch_size=64&epochs=10",
+            "--timeout",
+            "150",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=200,
     )
     assert done.stdout.strip(), done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])

@@ -16,7 +16,7 @@ def draw_page(fake_mnist_dir, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("app_pages/draw.py").run()
+    at.switch_page("pages/draw.py").run()
     assert not at.exception
     return at
 
@@ -59,15 +59,18 @@ def test_an_empty_canvas_predicts_nothing(draw_page):
 
 
 def test_the_latest_trained_run_answers_once_there_is_one(draw_page):
-    from playground.config import RunConfig
-    from playground.model import build_model
-    from playground.runs import FINISHED, RunHistory, RunRecord
+    from playground.core.config import RunConfig
+    from playground.core.model import build_model
+    from playground.hosting.messages import RunStatus
+    from playground.hosting.runs import RunHistory, RunRecord
 
     at = draw_page
     config = RunConfig(hidden=(16,), dropout=(0.0,), epochs=1)
     history = RunHistory()
     for number in (1, 2):
-        record = RunRecord(config, name=f"Run {number}", status=FINISHED, model=build_model(config).eval())
+        record = RunRecord(
+            config, name=f"Run {number}", status=RunStatus.FINISHED, model=build_model(config).eval()
+        )
         history.records.append(record)
     at.session_state["run_history"] = history
     at.session_state[SEAM] = as_picture(draw_digit(0), "transparent")

@@ -6,9 +6,9 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.config import FAST, TUTORIAL, RunConfig
+from playground.core.config import FAST, TUTORIAL, RunConfig
 
-PAGE = "app_pages/train.py"
+PAGE = "pages/train.py"
 
 
 @pytest.fixture
@@ -51,21 +51,33 @@ def test_defaults_are_the_tutorial_and_go_into_the_url(app):
     assert "press Train" in live_read_out(at)["label"]  # the empty chart is there before any run
     assert at.slider(key="w_units_0").value == 548 and at.slider(key="w_dropout_1").value == 0.2
     assert at.select_slider(key="w_lr").value == 0.001 and at.select_slider(key="w_batch_size").value == 64
-    assert {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]
-            for k in TUTORIAL.to_params()} == TUTORIAL.to_params()
+    assert {
+        k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]
+        for k in TUTORIAL.to_params()
+    } == TUTORIAL.to_params()
 
 
 def test_opening_the_page_readies_a_training_worker(app):
-    from playground.runs import WORKERS
+    from playground.hosting.shared import workers
 
     open_train(app)
-    ready = [w for w in WORKERS._idle.get("cpu", []) if w.alive]
-    assert ready or WORKERS._busy.get("cpu"), "no worker process waiting for the first run"
+    ready = [w for w in workers()._idle.get("cpu", []) if w.alive]
+    assert ready or workers()._busy.get("cpu"), "no worker process waiting for the first run"
 
 
 def test_url_config_is_used_and_round_trips(app):
-    wanted = RunConfig(hidden=(100, 50, 25), dropout=(0.3, 0.2, 0.1), batchnorm=False, optimizer="sgd",
-                       lr=0.05, schedule="onecycle", batch_size=256, epochs=3, seed=7, activation="tanh")
+    wanted = RunConfig(
+        hidden=(100, 50, 25),
+        dropout=(0.3, 0.2, 0.1),
+        batchnorm=False,
+        optimizer="sgd",
+        lr=0.05,
+        schedule="onecycle",
+        batch_size=256,
+        epochs=3,
+        seed=7,
+        activation="tanh",
+    )
     at = open_train(app, **wanted.to_params())
     assert not at.exception and not at.warning
     assert at.session_state["train_config"] == wanted
@@ -97,7 +109,12 @@ def test_fast_preset(app):
     at = open_train(app)
     button(at, "⚡ Fast").click().run()
     config = at.session_state["train_config"]
-    assert (config.batch_size, config.schedule, config.lr, config.epochs) == (FAST.batch_size, "onecycle", FAST.lr, FAST.epochs)
+    assert (config.batch_size, config.schedule, config.lr, config.epochs) == (
+        FAST.batch_size,
+        "onecycle",
+        FAST.lr,
+        FAST.epochs,
+    )
     button(at, "📜 Tutorial").click().run()
     assert at.session_state["train_config"] == TUTORIAL
 
@@ -113,27 +130,35 @@ def test_a_short_run_shows_chart_metrics_comparison_and_downloads(app):
     assert len(at.get("plotly_chart")) == 2  # confusion matrix, comparison
     live = live_read_out(at)  # the live curve keeps the ended run
     assert [trace["name"] for trace in live["figure"]["data"]] == [
-        "train loss", "train loss (smoothed)", "test loss", "test accuracy (%)"]
+        "train loss",
+        "train loss (smoothed)",
+        "test loss",
+        "test accuracy (%)",
+    ]
     assert live["figure"]["data"][3]["y"] == [100 * e.test_accuracy for e in record.epochs]
     assert live["fraction"] == 1.0 and live["label"].endswith("finished")
     assert at.dataframe  # the runs table
     labels = [d.proto.label for d in at.get("download_button")]
-    assert any("PyTorch code" in label for label in labels) and any("Model of Run 1" in label for label in labels)
+    assert any("PyTorch code" in label for label in labels) and any(
+        "Model of Run 1" in label for label in labels
+    )
     # a second run; then delete the first
     at, second = train_until_done(at)
     history = at.session_state["run_history"]
     assert [r.name for r in history.records] == ["Run 1", "Run 2"]
-    assert at.multiselect(key="compare_runs").value == [r.id for r in history.records]  # new runs join the overlay
+    assert at.multiselect(key="compare_runs").value == [
+        r.id for r in history.records
+    ]  # new runs join the overlay
     at.selectbox(key="delete_run").set_value(history.records[0].id).run()
     button(at, "🗑 Delete").click().run()
     assert [r.name for r in at.session_state["run_history"].records] == ["Run 2"]
 
 
 def test_the_server_caps_epochs(app, monkeypatch):
-    from playground.settings import HostSettings
+    from playground.hosting.settings import HostSettings
     from ui import train_controls
 
-    monkeypatch.setattr(train_controls, "SETTINGS", HostSettings(max_epochs=5))
+    monkeypatch.setattr(train_controls, "settings", lambda: HostSettings(max_epochs=5))
     at = open_train(app, epochs="50")
     assert "caps a run at 5 epochs" in " ".join(w.value for w in at.warning)
     assert at.session_state["train_config"].epochs == 5 and at.slider(key="w_epochs").max == 5
@@ -147,7 +172,7 @@ def test_missing_mnist_is_explained_and_other_pages_keep_working(tmp_path, monke
     at, record = train_until_done(at)
     assert record.status == "failed" and "Put the four uncompressed MNIST files" in record.error
     assert any("Put the four uncompressed MNIST files" in e.value for e in at.error)
-    for page in ("app_pages/autograd.py", "app_pages/tensors.py", "app_pages/home.py"):
+    for page in ("pages/autograd.py", "pages/tensors.py", "pages/home.py"):
         at.switch_page(page).run()
         assert not at.exception
 
@@ -162,7 +187,7 @@ def test_a_run_keeps_going_across_pages_and_control_changes(app):
         assert time.time() < deadline
         time.sleep(0.1)
     at.slider(key="w_epochs").set_value(7).run()  # applies to the next run only
-    at.switch_page("app_pages/autograd.py").run()
+    at.switch_page("pages/autograd.py").run()
     seen = len(record.steps)
     time.sleep(1)
     at.switch_page(PAGE).run()

@@ -21,7 +21,7 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def test_tensors_page_table_and_explorer():
-    at = open_page("app_pages/tensors.py")
+    at = open_page("pages/tensors.py")
     table = at.dataframe[0].value
     f16 = table[table["dtype"] == "torch.float16"].iloc[0]
     assert f16["max"] == f"{torch.finfo(torch.float16).max:.6g}"
@@ -34,7 +34,7 @@ def test_tensors_page_table_and_explorer():
 
 
 def test_tensors_page_memory_calculator():
-    at = open_page("app_pages/tensors.py")
+    at = open_page("pages/tensors.py")
     at.text_input(key="mem_shape").set_value("2, 3").run()
     at.selectbox(key="mem_dtype").set_value("float64").run()
     assert metric(at, "Bytes") == "48"
@@ -43,7 +43,7 @@ def test_tensors_page_memory_calculator():
 
 
 def test_gpu_page_times_the_cpu():
-    at = open_page("app_pages/gpu.py")
+    at = open_page("pages/gpu.py")
     assert "torch.cuda.is_available()" in at.code[0].value
     at.select_slider(key="matmul_n").set_value(256).run()
     at.button(key="time_matmul").click().run()
@@ -55,7 +55,7 @@ def test_gpu_page_times_the_cpu():
 
 
 def test_autograd_page_gradient_follows_x():
-    at = open_page("app_pages/autograd.py")
+    at = open_page("pages/autograd.py")
     assert metric(at, "x.grad[0, 0]") == "4.5"
     assert metric(at, "3/2 · (x[0, 0] + 2)") == "4.5"
     dot = at.get("graphviz_chart")[0].proto.spec
@@ -65,7 +65,7 @@ def test_autograd_page_gradient_follows_x():
 
 
 def test_autograd_page_playground_and_per_element():
-    at = open_page("app_pages/autograd.py")
+    at = open_page("pages/autograd.py")
     at.radio(key="ag_reduction").set_value("max").run()
     at.selectbox(key="ag_fn").set_value("sin(x)").run()
     assert not at.exception
@@ -76,7 +76,7 @@ def test_autograd_page_playground_and_per_element():
     assert metric(at, "x.grad[0, 0]") == "4.5"  # the editor starts at [[1, 2], [3, -2]]
 
 
-@pytest.mark.parametrize("path", ["app_pages/tensors.py", "app_pages/gpu.py", "app_pages/autograd.py"])
+@pytest.mark.parametrize("path", ["pages/tensors.py", "pages/gpu.py", "pages/autograd.py"])
 def test_pages_define_no_functions(path):
     # Pages stay thin: widgets and layout only, no functions of their own
     source = (ROOT / path).read_text()

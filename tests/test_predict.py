@@ -9,10 +9,11 @@ import pytest
 import torch
 from PIL import Image
 
-from playground import checkpoint, predict
 from playground.__main__ import main
-from playground.config import RunConfig
-from playground.model import build_model
+from playground.core import checkpoint
+from playground.core.config import RunConfig
+from playground.core.model import build_model
+from playground.digits import predict
 from tests.drawings import as_picture, draw_digit
 
 KINDS = ["transparent", "black-on-white", "white-on-black"]
@@ -38,8 +39,10 @@ def test_shipped_default_model_is_small_and_accurate():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_cli_predicts_each_background_kind_with_the_default_model(kind, tmp_path, capsys):
-    paths = [save_png(tmp_path / f"{digit}.png", as_picture(draw_digit(digit, offset=(-80, 30)), kind))
-             for digit in (0, 1, 4, 7)]
+    paths = [
+        save_png(tmp_path / f"{digit}.png", as_picture(draw_digit(digit, offset=(-80, 30)), kind))
+        for digit in (0, 1, 4, 7)
+    ]
     code, results = run_cli(paths, capsys)
     assert code == 0
     assert [r["digit"] for r in results] == [0, 1, 4, 7]
@@ -85,15 +88,21 @@ def test_classify_an_empty_canvas_predicts_nothing():
     assert result.processed.empty and result.prediction is None
 
 
-def small_model_record(run_id: int, name: str, accuracy: float, status: str = "finished"):
+def small_model_record(run_id: int, name: str, accuracy: float, stopped: bool = False):
+    """A trained run as the draw page sees one (predict.TrainedRun)."""
     config = RunConfig(hidden=(16,), dropout=(0.0,), epochs=1)
-    done = SimpleNamespace(evaluation=SimpleNamespace(accuracy=accuracy))
-    return SimpleNamespace(id=run_id, name=name, status=status, config=config,
-                           model=build_model(config).eval(), final_accuracy=accuracy, done=done)
+    return SimpleNamespace(
+        id=run_id,
+        name=name,
+        stopped_early=stopped,
+        config=config,
+        model=build_model(config).eval(),
+        final_accuracy=accuracy,
+    )
 
 
 def test_sources_put_the_latest_run_first_and_the_default_last():
-    newest, older = small_model_record(2, "Run 2", 0.95), small_model_record(1, "Run 1", 0.9, "stopped")
+    newest, older = small_model_record(2, "Run 2", 0.95), small_model_record(1, "Run 1", 0.9, stopped=True)
     sources = predict.model_sources([newest, older])
     assert [s.key for s in sources] == ["run:2", "run:1", "default"]
     assert "(latest)" in sources[0].label and "Run 2" in sources[0].description

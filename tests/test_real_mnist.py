@@ -2,9 +2,9 @@
 
 import pytest
 
-from playground.config import TUTORIAL
-from playground.data import load_mnist
-from playground.engine import DoneEvent, Trainer
+from playground.core.config import TUTORIAL
+from playground.core.data import load_mnist
+from playground.core.engine import DoneEvent, Trainer
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,10 @@ import time
 
 import pytest
 
-from playground.config import RunConfig
-from playground.runs import FAILED, FINISHED, QUEUED, STOPPED, RunHistory, RunSlots
+from playground.core.config import RunConfig
+from playground.hosting.messages import RunStatus
+from playground.hosting.runs import RunHistory
+from playground.hosting.slots import RunSlots
 
 CONFIG = RunConfig(hidden=(32,), dropout=(0.1,), batch_size=32, epochs=2, device="cpu")
 
@@ -25,13 +27,17 @@ def test_a_run_trains_in_the_background_and_keeps_its_model(fake_mnist_dir):
     with pytest.raises(RuntimeError, match="already training"):
         history.start(CONFIG, fake_mnist_dir, RunSlots())
     history.wait(60)
-    assert record.status == FINISHED and history.active is None
+    assert record.status == RunStatus.FINISHED and history.active is None
     assert len(record.epochs) == 2 and record.steps[-1].global_step == 2 * 19
     assert record.final_accuracy is not None and not record.model.training
     assert record.test_images.shape == (200, 28, 28) and record.test_labels.shape == (200,)
     assert history.trained() == [record]
     fraction, label = record.progress()  # the live read-out of the ended run
-    assert fraction == 1.0 and label.startswith("Run 1 · epoch 2/2 · step 19/19 · ") and label.endswith(" · finished")
+    assert (
+        fraction == 1.0
+        and label.startswith("Run 1 · epoch 2/2 · step 19/19 · ")
+        and label.endswith(" · finished")
+    )
 
 
 def test_stop_keeps_the_partly_trained_model(fake_mnist_dir):
@@ -40,7 +46,7 @@ def test_stop_keeps_the_partly_trained_model(fake_mnist_dir):
     wait_until(lambda: len(record.steps) >= 3)
     history.stop()
     history.wait(10)
-    assert record.status == STOPPED and record.done.stopped
+    assert record.status == RunStatus.STOPPED and record.done.stopped
     assert record.done.steps_completed < 100 * 19 and record.model is not None
     fraction, label = record.progress()
     assert 0 < fraction < 0.1 and label.endswith("stopped (the model trained so far is kept)")
@@ -51,12 +57,12 @@ def test_missing_data_fails_the_run_with_instructions(tmp_path):
     history = RunHistory()
     record = history.start(CONFIG, tmp_path, RunSlots())
     history.wait(30)
-    assert record.status == FAILED and "MNIST/raw" in record.error
+    assert record.status == RunStatus.FAILED and "MNIST/raw" in record.error
     assert history.trained() == []
 
 
 def test_a_new_run_says_it_is_starting_not_that_it_queues():
-    from playground.runs import RunRecord
+    from playground.hosting.runs import RunRecord
 
     assert RunRecord(CONFIG, name="Run 1").progress() == (0.0, "Run 1: starting…")  # nobody ahead of it
 
@@ -68,13 +74,16 @@ def test_slots_queue_runs_beyond_the_limit(fake_mnist_dir):
     wait_until(lambda: len(a.steps) >= 1)
     b = second.start(CONFIG, fake_mnist_dir, slots)
     wait_until(lambda: b.queue_position == 1)
-    assert b.status == QUEUED and not b.steps
-    assert b.progress() == (0.0, "Run 1 is waiting for a free training slot: place 1 in the queue. It starts by itself.")
+    assert b.status == RunStatus.QUEUED and not b.steps
+    assert b.progress() == (
+        0.0,
+        "Run 1 is waiting for a free training slot: place 1 in the queue. It starts by itself.",
+    )
     fraction, label = a.progress()
     assert 0 < fraction < 1 and "samples/s" in label and label.endswith(" s left")
     first.stop()
     second.wait(60)
-    assert b.status == FINISHED
+    assert b.status == RunStatus.FINISHED
     assert first.records == [a] and second.records == [b]  # sessions see only their own runs
 
 
@@ -86,7 +95,7 @@ def test_stopping_a_queued_run_leaves_the_queue(fake_mnist_dir):
     wait_until(lambda: b.queue_position == 1)
     second.stop()
     second.wait(5)
-    assert b.status == STOPPED and b.model is None and slots.position("cpu", b.id) == 0
+    assert b.status == RunStatus.STOPPED and b.model is None and slots.position("cpu", b.id) == 0
     first.stop()
     first.wait(10)
 
@@ -105,15 +114,15 @@ def test_delete_and_trim(fake_mnist_dir):
 
 
 def test_a_worker_that_dies_fails_its_run_with_a_message(fake_mnist_dir):
-    from playground.runs import BackgroundRun, RunRecord
-    from playground.worker import WorkerPool
+    from playground.hosting.runs import BackgroundRun, RunRecord
+    from playground.hosting.worker import WorkerPool
 
     record, pool = RunRecord(CONFIG.replace(epochs=100)), WorkerPool()
     run = BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start()
     wait_until(lambda: len(record.steps) >= 2)
     run._worker.process.kill()  # as the kernel's OOM killer would
     run.join(10)
-    assert record.status == FAILED and "ended unexpectedly" in record.error
+    assert record.status == RunStatus.FAILED and "ended unexpectedly" in record.error
     fresh = pool.acquire("cpu")  # the next run gets a fresh worker
     assert fresh.alive and fresh is not run._worker
     fresh.close()
@@ -129,11 +138,11 @@ def test_a_session_that_ends_stops_its_run(fake_mnist_dir):
     del history  # Streamlit drops a session's state when the session ends
     gc.collect()
     run.join(10)
-    assert record.status == STOPPED
+    assert record.status == RunStatus.STOPPED
 
 
 def test_browser_registry_keeps_histories_across_sessions_until_unseen(fake_mnist_dir):
-    from playground.runs import BrowserRegistry
+    from playground.hosting.browsers import BrowserRegistry
 
     registry = BrowserRegistry(ttl=0.5)
     mine = registry.history("browser-a")
@@ -145,12 +154,12 @@ def test_browser_registry_keeps_histories_across_sessions_until_unseen(fake_mnis
     registry.history("browser-b")  # a visit prunes browsers unseen for longer than the ttl
     assert len(registry) == 1
     mine.wait(10)
-    assert record.status == STOPPED and record.model is not None
+    assert record.status == RunStatus.STOPPED and record.model is not None
 
 
 def test_a_prewarmed_worker_trains_the_first_run(fake_mnist_dir):
-    from playground.runs import BackgroundRun, RunRecord
-    from playground.worker import WorkerPool
+    from playground.hosting.runs import BackgroundRun, RunRecord
+    from playground.hosting.worker import WorkerPool
 
     pool = WorkerPool()
     assert pool.prewarm("cpu") is True
@@ -172,14 +181,15 @@ def test_a_prewarmed_worker_trains_the_first_run(fake_mnist_dir):
 
 
 def _rss_mb(pid: int) -> float:
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
     return 0.0
 
 
 def test_a_prewarmed_worker_reads_mnist_before_the_first_run(real_mnist_dir):
-    from playground.worker import WorkerPool
+    from playground.hosting.worker import WorkerPool
 
     bare, preloaded = WorkerPool(), WorkerPool()
     bare.prewarm("cpu")
@@ -195,12 +205,12 @@ def test_a_prewarmed_worker_reads_mnist_before_the_first_run(real_mnist_dir):
 
 
 def test_preloading_a_folder_without_mnist_leaves_the_worker_serving(fake_mnist_dir, tmp_path):
-    from playground.runs import BackgroundRun, RunRecord
-    from playground.worker import WorkerPool
+    from playground.hosting.runs import BackgroundRun, RunRecord
+    from playground.hosting.worker import WorkerPool
 
     pool = WorkerPool()
     pool.prewarm("cpu", str(tmp_path / "no-mnist-here"))
     record = RunRecord(CONFIG.replace(epochs=1))
     BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start().join(60)
-    assert record.status == FINISHED, record.error
+    assert record.status == RunStatus.FINISHED, record.error
     pool.close()

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PARENT = f"""
 import sys, time
 sys.path.insert(0, {str(ROOT)!r})
-from playground.worker import TrainingWorker
+from playground.hosting.worker import TrainingWorker
 worker = TrainingWorker("cpu")
 print(worker.process.pid, flush=True)
 time.sleep(120)
@@ -28,7 +28,9 @@ def alive(pid: int) -> bool:
 
 
 def test_a_worker_exits_when_its_server_is_killed():
-    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     worker_pid = int(parent.stdout.readline())
     time.sleep(2)
     assert alive(worker_pid)
@@ -49,7 +51,7 @@ sys.path.insert(0, {str(ROOT)!r})
 app = types.ModuleType("__main__")
 app.__file__ = sys.argv[1]
 sys.modules["__main__"] = app
-from playground.worker import TrainingWorker
+from playground.hosting.worker import TrainingWorker
 worker = TrainingWorker("cpu")
 worker.close()
 print("closed", worker.process.exitcode, flush=True)
@@ -60,6 +62,8 @@ def test_a_worker_does_not_run_the_app_script_that_started_it(tmp_path):
     marker = tmp_path / "ran"
     script = tmp_path / "app.py"
     script.write_text(f"open({str(marker)!r}, 'w').write('the worker ran the app')\n")
-    done = subprocess.run([sys.executable, "-c", APP_AS_MAIN, str(script)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", APP_AS_MAIN, str(script)], capture_output=True, text=True, timeout=60
+    )
     assert "closed 0" in done.stdout, done.stderr[-2000:]
     assert not marker.exists(), "the spawned worker executed the parent's __main__ script"

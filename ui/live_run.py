@@ -52,7 +52,9 @@ def live_run(figure: dict, fraction: float, label: str, key: str, page_run: int)
     behind that run: under heavy load (10 pages in one browser on 2 cores) a browser was seen to
     miss a whole full run, keeping its old buttons and never showing a run's results, while this
     frame kept getting its updates. The caller then reruns the page."""
-    report = _component(figure=figure, fraction=fraction, label=label, page_run=page_run, key=key, default=None)
+    report = _component(
+        figure=figure, fraction=fraction, label=label, page_run=page_run, key=key, default=None
+    )
     seen_key = f"{key}-page-missed"
     if report is None or st.session_state.get(seen_key) == report:
         return False

@@ -9,8 +9,9 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from playground import data, system
-from playground.runs import BROWSERS, RunHistory
+from playground.core import data, system
+from playground.hosting import shared
+from playground.hosting.runs import RunHistory
 
 # The server's own torch work is tiny (a drawing's prediction, the teaching pages) and runs on
 # Streamlit's script threads; training has its own worker processes. One thread here keeps many
@@ -50,7 +51,7 @@ def run_history() -> RunHistory:
         cookie = st.context.cookies.get(BROWSER_COOKIE)
         valid = isinstance(cookie, str) and re.fullmatch(r"[A-Za-z0-9_-]{22,64}", cookie)
         st.session_state["browser_id"] = cookie if valid else secrets.token_urlsafe(24)
-    history = BROWSERS.history(st.session_state["browser_id"])  # also marks the browser as seen
+    history = shared.browsers().history(st.session_state["browser_id"])  # also marks the browser as seen
     return st.session_state.setdefault("run_history", history)
 
 
@@ -59,5 +60,8 @@ def remember_browser() -> None:
     finds this browser's runs again. The id is ours (random, validated): safe to put in a script."""
     browser_id = st.session_state.get("browser_id")
     if browser_id and st.context.cookies.get(BROWSER_COOKIE) != browser_id:
-        st.html(f"<script>document.cookie = '{BROWSER_COOKIE}={browser_id}; path=/; max-age=86400; "
-                "samesite=strict';</script>", unsafe_allow_javascript=True)
+        st.html(
+            f"<script>document.cookie = '{BROWSER_COOKIE}={browser_id}; path=/; max-age=86400; "
+            "samesite=strict';</script>",
+            unsafe_allow_javascript=True,
+        )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import config as cfg
-from playground import system
-from playground.settings import SETTINGS
+from playground.core import config as cfg
+from playground.core import system
+from playground.core.model import activation_name
+from playground.hosting.settings import settings
 
 CONFIG_KEY = "train_config"
 LR_CHOICES = [m * 10.0**e for e in range(-5, 0) for m in (1, 2, 5)] + [1.0]
@@ -28,11 +29,16 @@ def load_from_url_once() -> None:
     if CONFIG_KEY in st.session_state:
         return
     config, warnings = cfg.RunConfig.from_params_lenient(st.query_params.to_dict())
-    if config.epochs > SETTINGS.max_epochs:
-        warnings.append(f"This server caps a run at {SETTINGS.max_epochs} epochs; epochs set to {SETTINGS.max_epochs}.")
-        config = config.replace(epochs=SETTINGS.max_epochs)
+    if config.epochs > settings().max_epochs:
+        warnings.append(
+            f"This server caps a run at {settings().max_epochs} epochs; "
+            f"epochs set to {settings().max_epochs}."
+        )
+        config = config.replace(epochs=settings().max_epochs)
     if config.device == "cuda" and system.gpu_unavailable_reason():
-        warnings.append(f"Ignored URL parameter device: GPU unavailable ({system.gpu_unavailable_reason()}); using auto.")
+        warnings.append(
+            f"Ignored URL parameter device: GPU unavailable ({system.gpu_unavailable_reason()}); using auto."
+        )
         config = config.replace(device="auto")
     st.session_state["url_warnings"] = warnings
     _set_widgets(config)
@@ -65,7 +71,9 @@ def _set_widgets(config: cfg.RunConfig) -> None:
 def apply_preset(name: str) -> None:
     """Button callback: runs before the widgets are drawn, so it may set their state."""
     preset = cfg.PRESETS[name]
-    _set_widgets(preset.replace(device=current_config().device, epochs=min(preset.epochs, SETTINGS.max_epochs)))
+    _set_widgets(
+        preset.replace(device=current_config().device, epochs=min(preset.epochs, settings().max_epochs))
+    )
 
 
 def controls() -> cfg.RunConfig:
@@ -76,10 +84,21 @@ def controls() -> cfg.RunConfig:
         _set_widgets(config)
 
     presets = st.columns(2)
-    presets[0].button("📜 Tutorial", on_click=apply_preset, args=("tutorial",), width="stretch",
-                      help="The 2017 recipe: 784 → 548 → 252 → 10, BatchNorm, ReLU, dropout 0.5/0.2, Adam 1e-3, batch 64, 15 epochs")
-    presets[1].button("⚡ Fast", on_click=apply_preset, args=("fast",), width="stretch",
-                      help="Batch 512 and a one-cycle learning rate: ≥ 97.6% in about 3 epochs")
+    presets[0].button(
+        "📜 Tutorial",
+        on_click=apply_preset,
+        args=("tutorial",),
+        width="stretch",
+        help="The 2017 recipe: 784 → 548 → 252 → 10, BatchNorm, ReLU, dropout 0.5/0.2, Adam 1e-3, "
+        "batch 64, 15 epochs",
+    )
+    presets[1].button(
+        "⚡ Fast",
+        on_click=apply_preset,
+        args=("fast",),
+        width="stretch",
+        help="Batch 512 and a one-cycle learning rate: ≥ 97.6% in about 3 epochs",
+    )
 
     layers = st.slider("Hidden layers", cfg.MIN_LAYERS, cfg.MAX_LAYERS, key="w_layers")
     hidden, dropout = [], []
@@ -88,29 +107,62 @@ def controls() -> cfg.RunConfig:
         st.session_state.setdefault(f"w_dropout_{i}", 0.2)
         left, right = st.columns(2)
         hidden.append(left.slider(f"Layer {i + 1} units", cfg.MIN_UNITS, cfg.MAX_UNITS, key=f"w_units_{i}"))
-        dropout.append(right.slider(f"Layer {i + 1} dropout", cfg.MIN_DROPOUT, cfg.MAX_DROPOUT, step=0.05,
-                                    key=f"w_dropout_{i}"))
+        dropout.append(
+            right.slider(
+                f"Layer {i + 1} dropout", cfg.MIN_DROPOUT, cfg.MAX_DROPOUT, step=0.05, key=f"w_dropout_{i}"
+            )
+        )
     left, right = st.columns(2)
     batchnorm = left.toggle("BatchNorm", key="w_batchnorm")
-    activation = right.selectbox("Activation", cfg.ACTIVATIONS, key="w_activation")
+    activation = right.selectbox(
+        "Activation", cfg.ACTIVATIONS, key="w_activation", format_func=activation_name
+    )
     left, right = st.columns(2)
-    optimizer = left.selectbox("Optimizer", cfg.OPTIMIZERS, key="w_optimizer",
-                               format_func={"adam": "Adam", "adamw": "AdamW", "sgd": "SGD (momentum 0.9)"}.get)
-    schedule = right.selectbox("LR schedule", cfg.SCHEDULES, key="w_schedule",
-                               format_func={"constant": "constant", "onecycle": "one-cycle"}.get)
-    lr = st.select_slider("Learning rate (log scale)", _with(LR_CHOICES, st.session_state["w_lr"]),
-                          key="w_lr", format_func=lambda v: f"{v:g}")
-    batch_size = st.select_slider("Batch size", _with(BATCH_CHOICES, st.session_state["w_batch_size"]),
-                                  key="w_batch_size")
-    epochs = st.slider("Epochs", cfg.MIN_EPOCHS, SETTINGS.max_epochs, key="w_epochs",
-                       help=None if SETTINGS.max_epochs == cfg.MAX_EPOCHS else "This server caps the epochs of a run")
+    optimizer = left.selectbox(
+        "Optimizer",
+        cfg.OPTIMIZERS,
+        key="w_optimizer",
+        format_func={"adam": "Adam", "adamw": "AdamW", "sgd": "SGD (momentum 0.9)"}.get,
+    )
+    schedule = right.selectbox(
+        "LR schedule",
+        cfg.SCHEDULES,
+        key="w_schedule",
+        format_func={"constant": "constant", "onecycle": "one-cycle"}.get,
+    )
+    lr = st.select_slider(
+        "Learning rate (log scale)",
+        _with(LR_CHOICES, st.session_state["w_lr"]),
+        key="w_lr",
+        format_func=lambda v: f"{v:g}",
+    )
+    batch_size = st.select_slider(
+        "Batch size", _with(BATCH_CHOICES, st.session_state["w_batch_size"]), key="w_batch_size"
+    )
+    epochs = st.slider(
+        "Epochs",
+        cfg.MIN_EPOCHS,
+        settings().max_epochs,
+        key="w_epochs",
+        help=None if settings().max_epochs == cfg.MAX_EPOCHS else "This server caps the epochs of a run",
+    )
     left, right = st.columns(2)
     seed = left.number_input("Seed", 0, cfg.MAX_SEED, step=1, key="w_seed")
     device = _device_control(right)
 
-    new = cfg.RunConfig(hidden=tuple(hidden), dropout=tuple(dropout), batchnorm=batchnorm, activation=activation,
-                        optimizer=optimizer, lr=float(lr), schedule=schedule, batch_size=int(batch_size),
-                        epochs=int(epochs), seed=int(seed), device=device)
+    new = cfg.RunConfig(
+        hidden=tuple(hidden),
+        dropout=tuple(dropout),
+        batchnorm=batchnorm,
+        activation=activation,
+        optimizer=optimizer,
+        lr=float(lr),
+        schedule=schedule,
+        batch_size=int(batch_size),
+        epochs=int(epochs),
+        seed=int(seed),
+        device=device,
+    )
     st.session_state[CONFIG_KEY] = new
     return new
 
@@ -120,7 +172,9 @@ def _device_control(container) -> str:
     options = ["auto", "cpu"] if reason else ["auto", "cuda", "cpu"]
     if st.session_state.get("w_device") not in options:
         st.session_state["w_device"] = "auto"
-    device = container.radio("Device", options, key="w_device", horizontal=True, format_func=DEVICE_LABELS.get)
+    device = container.radio(
+        "Device", options, key="w_device", horizontal=True, format_func=DEVICE_LABELS.get
+    )
     if reason:
         container.caption(f"GPU: unavailable ({reason})")
     return device

@@ -7,10 +7,11 @@ import urllib.parse
 import pandas as pd
 import streamlit as st
 
-from playground import charts, checkpoint, export
-from playground.config import RunConfig
-from playground.model import architecture_rows, parameter_count
-from playground.runs import STOPPED, RunHistory, RunRecord
+from playground import export, figures
+from playground.core import checkpoint
+from playground.core.config import RunConfig
+from playground.core.model import architecture_rows, parameter_count
+from playground.hosting.runs import RunHistory, RunRecord
 
 GALLERY_SIZE = 24
 
@@ -20,7 +21,7 @@ def results(history: RunHistory) -> None:
     names = {r.id: f"{r.name} ({r.status})" for r in trained}
     run_id = st.selectbox("Results of", list(names), format_func=names.get, key="results_run")
     record = history.get(run_id) or trained[0]
-    st.subheader(f"Results: {record.name}" + (" — stopped early" if record.status == STOPPED else ""))
+    st.subheader(f"Results: {record.name}" + (" — stopped early" if record.stopped_early else ""))
     evaluation = record.evaluation
     cols = st.columns(5)
     cols[0].metric("Final test accuracy", f"{evaluation.accuracy:.2%}")
@@ -30,7 +31,7 @@ def results(history: RunHistory) -> None:
     cols[4].metric("Epochs done", f"{record.done.epochs_completed}/{record.config.epochs}")
     confusion_tab, mistakes_tab, architecture_tab = st.tabs(["Confusion matrix", "Mistakes", "Architecture"])
     with confusion_tab:
-        st.plotly_chart(charts.confusion_figure(evaluation.confusion), key=f"confusion-{record.id}")
+        st.plotly_chart(figures.training.confusion_figure(evaluation.confusion), key=f"confusion-{record.id}")
     with mistakes_tab:
         _mistakes(record)
     with architecture_tab:
@@ -41,29 +42,40 @@ def results(history: RunHistory) -> None:
 def _mistakes(record: RunRecord) -> None:
     evaluation, images = record.evaluation, record.test_images
     wrong = evaluation.misclassified
-    st.caption(f"{len(wrong)} of {len(evaluation.predictions)} test digits misclassified; the first {min(len(wrong), GALLERY_SIZE)}:")
+    st.caption(
+        f"{len(wrong)} of {len(evaluation.predictions)} test digits misclassified; "
+        f"the first {min(len(wrong), GALLERY_SIZE)}:"
+    )
     if images is None or not len(wrong):
         return
     cols = st.columns(8)
     for i, index in enumerate(wrong[:GALLERY_SIZE].tolist()):
         true = int(record.test_labels[index])
         predicted = int(evaluation.predictions[index])
-        cols[i % 8].image(images[index].numpy(), width=84,
-                          caption=f"{true} → {predicted} ({float(evaluation.confidences[index]):.0%})")
+        cols[i % 8].image(
+            images[index].numpy(),
+            width=84,
+            caption=f"{true} → {predicted} ({float(evaluation.confidences[index]):.0%})",
+        )
 
 
 def compare(history: RunHistory) -> None:
     st.subheader("Compare runs")
     rows = [_row(r) for r in history.records]
-    st.dataframe(pd.DataFrame(rows), hide_index=True,
-                 column_config={"final accuracy": st.column_config.NumberColumn(format="%.2f%%"),
-                                "best accuracy": st.column_config.NumberColumn(format="%.2f%%")})
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={
+            "final accuracy": st.column_config.NumberColumn(format="%.2f%%"),
+            "best accuracy": st.column_config.NumberColumn(format="%.2f%%"),
+        },
+    )
     names = {r.id: r.name for r in history.records}
     _overlay_new_runs(list(names))
     chosen = st.multiselect("Overlay", list(names), format_func=names.get, key="compare_runs")
     if chosen:
         runs = [(r.name, r.steps, r.epochs) for r in history.records if r.id in chosen]
-        st.plotly_chart(charts.comparison_figure(runs), key="compare-chart")
+        st.plotly_chart(figures.training.comparison_figure(runs), key="compare-chart")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     victim = left.selectbox("Delete a run", list(names), format_func=names.get, key="delete_run")
     if right.button("🗑 Delete", width="stretch") and victim is not None:
@@ -105,17 +117,29 @@ def share_and_export(config: RunConfig, history: RunHistory) -> None:
     st.caption("Share link: opens this page with these settings (copy it with the button at its right).")
     st.code(link, language=None)
     left, right = st.columns(2)
-    left.download_button("⬇ PyTorch code (.py)", export.training_script(config), file_name="train_mnist.py",
-                         mime="text/x-python", help="A standalone script: needs only torch and torchvision")
+    left.download_button(
+        "⬇ PyTorch code (.py)",
+        export.training_script(config),
+        file_name="train_mnist.py",
+        mime="text/x-python",
+        help="A standalone script: needs only torch and torchvision",
+    )
     trained = history.trained()
     if trained:
         record = history.get(st.session_state.get("results_run")) or trained[0]
-        right.download_button(f"⬇ Model of {record.name} (.pt)", lambda: _checkpoint_bytes(record),
-                              file_name=f"mnist-mlp-{record.name.lower().replace(' ', '-')}.pt",
-                              mime="application/octet-stream",
-                              help="Weights and settings; opens with the Draw page or `python -m playground predict`")
+        right.download_button(
+            f"⬇ Model of {record.name} (.pt)",
+            lambda: _checkpoint_bytes(record),
+            file_name=f"mnist-mlp-{record.name.lower().replace(' ', '-')}.pt",
+            mime="application/octet-stream",
+            help="Weights and settings; opens with the Draw page or `python -m playground predict`",
+        )
 
 
 def _checkpoint_bytes(record: RunRecord) -> bytes:
-    meta = {"test_accuracy": record.final_accuracy or 0.0, "name": record.name, "stopped": record.status == STOPPED}
+    meta = {
+        "test_accuracy": record.final_accuracy or 0.0,
+        "name": record.name,
+        "stopped": record.stopped_early,
+    }
     return checkpoint.to_bytes(record.model, record.config, meta)

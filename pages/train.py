@@ -2,7 +2,13 @@
 
 import streamlit as st
 
-from playground import charts, data, export, runs
+from ui import shell
+
+shell.run_inside_app()
+
+from playground import export, figures
+from playground.core import data
+from playground.hosting import shared
 from ui import session, train_controls, train_results
 from ui.live_run import live_run
 
@@ -11,8 +17,10 @@ page_run = st.session_state["page_run"] = st.session_state.get("page_run", 0) + 
 # --page-run: which full run of this page the browser shows (the live read-out checks it).
 # Each redraw of the live area marks its elements stale for a moment, and the fade that follows
 # kept the browser compositing 60 frames a second: the live area does without it.
-st.html(f"<style>:root {{ --page-run: {page_run}; }} "
-        ".st-key-live-area [data-stale] { opacity: 1 !important; transition: none !important; }</style>")
+st.html(
+    f"<style>:root {{ --page-run: {page_run}; }} "
+    ".st-key-live-area [data-stale] { opacity: 1 !important; transition: none !important; }</style>"
+)
 train_controls.load_from_url_once()
 for warning in st.session_state.pop("url_warnings", []):
     st.warning(warning)
@@ -24,20 +32,26 @@ left, right = st.columns([1.3, 2], gap="large")
 with left:
     config = train_controls.controls()
     train_controls.write_url(config)
-runs.prewarm_worker(config.device, session.data_dir())
+shared.prewarm_worker(config.device, session.data_dir())
 
 with right:
     st.caption(f"**Next run:** {export.summary(config)}")
     if not data.is_available(session.data_dir()):
-        st.info(f"MNIST is not in `{data.raw_dir(session.data_dir())}` yet: the first run downloads it "
-                "(about 12 MB). Offline? Put the four raw MNIST files there, or set the data directory "
-                "in the sidebar.")
+        st.info(
+            f"MNIST is not in `{data.raw_dir(session.data_dir())}` yet: the first run downloads it "
+            "(about 12 MB). Offline? Put the four raw MNIST files there, or set the data directory "
+            "in the sidebar."
+        )
     start_col, stop_col = st.columns(2)
     if start_col.button("▶ Train", type="primary", disabled=history.active is not None, width="stretch"):
         history.start(config, session.data_dir())
         st.rerun()
-    if stop_col.button("■ Stop", disabled=history.active is None, width="stretch",
-                       help="Ends the run at its next step and keeps the model trained so far"):
+    if stop_col.button(
+        "■ Stop",
+        disabled=history.active is None,
+        width="stretch",
+        help="Ends the run at its next step and keeps the model trained so far",
+    ):
         history.stop()
 
     @st.fragment(run_every=0.5 if history.active else None)
@@ -51,10 +65,15 @@ with right:
         # from the moment the page opens, so a run starts without building the chart.
         record = history.active or (history.records[-1] if history.records else None)
         if record is None:
-            figure, fraction, label = charts.training_figure([], [], config.epochs), 0.0, (
-                "Set up the network on the left, then press Train: the loss curve draws itself here, live.")
+            figure, fraction, label = (
+                figures.training.training_figure([], [], config.epochs),
+                0.0,
+                ("Set up the network on the left, then press Train: the loss curve draws itself here, live."),
+            )
         else:
-            figure = charts.training_figure(record.steps, record.epochs, record.config.epochs, zoom_key=record.id)
+            figure = figures.training.training_figure(
+                record.steps, record.epochs, record.config.epochs, zoom_key=record.id
+            )
             fraction, label = record.progress()
         page_missed = live_run(figure, fraction, label, key="live-run", page_run=page_run)
         if record is not None and record.error:

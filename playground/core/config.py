@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 ACTIVATIONS = ("relu", "gelu", "tanh", "sigmoid")
@@ -54,7 +55,7 @@ class RunConfig:
         object.__setattr__(self, "dropout", _float_tuple("dropout", self.dropout))
         _validate(self)
 
-    def replace(self, **changes: Any) -> "RunConfig":
+    def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed (validated like any new config)."""
         return dataclasses.replace(self, **changes)
 
@@ -75,14 +76,14 @@ class RunConfig:
         }
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> "RunConfig":
+    def from_params(cls, params: Mapping[str, str]) -> RunConfig:
         """Parse `to_params` output strictly: any bad value raises ConfigError. Missing keys
         take their default; unknown keys are ignored (a URL may carry other parameters)."""
         kwargs = {name: parse_field(name, params[name]) for name in FIELD_NAMES if name in params}
         return cls(**kwargs)
 
     @classmethod
-    def from_params_lenient(cls, params: Mapping[str, str]) -> tuple["RunConfig", list[str]]:
+    def from_params_lenient(cls, params: Mapping[str, str]) -> tuple[RunConfig, list[str]]:
         """Parse untrusted params (a URL): each bad value is replaced by its default and
         reported in the returned warnings, so a bad link never crashes the page."""
         kwargs: dict[str, Any] = {}
@@ -121,6 +122,7 @@ def default_dropout(depth: int) -> tuple[float, ...]:
 
 
 FIELD_NAMES = tuple(f.name for f in dataclasses.fields(RunConfig))
+
 
 def parse_field(name: str, text: str) -> Any:
     """Turn one URL/CLI string into the field's Python type (range checks happen in RunConfig)."""
@@ -224,11 +226,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _fmt(x: float) -> str:

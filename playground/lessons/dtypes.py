@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import pandas as pd
 import torch
@@ -16,9 +16,18 @@ import torch
 # The tutorial's eight, then the newer ones. Names missing from this torch are skipped.
 TUTORIAL_DTYPES = ("float32", "float64", "float16", "uint8", "int8", "int16", "int32", "int64")
 NEWER_DTYPES = (
-    "bfloat16", "bool", "complex64", "complex128",
-    "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu",
-    "uint16", "uint32", "uint64",
+    "bfloat16",
+    "bool",
+    "complex64",
+    "complex128",
+    "float8_e4m3fn",
+    "float8_e4m3fnuz",
+    "float8_e5m2",
+    "float8_e5m2fnuz",
+    "float8_e8m0fnu",
+    "uint16",
+    "uint32",
+    "uint64",
 )
 
 DESCRIPTIONS = {
@@ -117,8 +126,9 @@ def limits(dtype: torch.dtype) -> dict[str, float | int | None]:
         return dict(min=0, max=1, eps=None, resolution=None, smallest_normal=None)
     if dtype.is_floating_point or dtype.is_complex:
         fi = torch.finfo(dtype)
-        return dict(min=fi.min, max=fi.max, eps=fi.eps, resolution=fi.resolution,
-                    smallest_normal=fi.smallest_normal)
+        return dict(
+            min=fi.min, max=fi.max, eps=fi.eps, resolution=fi.resolution, smallest_normal=fi.smallest_normal
+        )
     ii = torch.iinfo(dtype)
     return dict(min=ii.min, max=ii.max, eps=None, resolution=None, smallest_normal=None)
 
@@ -142,20 +152,28 @@ def try_arithmetic(dtype: torch.dtype, device: str = "cpu") -> str:
     return f"partial (no {', '.join(failed)})"
 
 
-@lru_cache(maxsize=None)  # trying every op on every dtype is cheap, but not free on each rerun
+@cache  # trying every op on every dtype is cheap, but not free on each rerun
 def dtype_rows(gpu: bool | None = None) -> tuple[DtypeRow, ...]:
     """One row per available dtype, read from torch; `gpu` defaults to torch.cuda.is_available()."""
     gpu = torch.cuda.is_available() if gpu is None else gpu
     rows = []
     for name, dtype in available_dtypes():
         cpu_type, gpu_type = legacy_type_names(dtype)
-        rows.append(DtypeRow(
-            name=name, dtype=dtype, cpu_type=cpu_type, gpu_type=gpu_type, numpy=numpy_name(dtype),
-            bits=dtype.itemsize * 8, **limits(dtype),
-            cpu_arithmetic=try_arithmetic(dtype, "cpu"),
-            gpu_arithmetic=try_arithmetic(dtype, "cuda") if gpu else "no GPU here",
-            description=DESCRIPTIONS.get(name, ""), in_tutorial=name in TUTORIAL_DTYPES,
-        ))
+        rows.append(
+            DtypeRow(
+                name=name,
+                dtype=dtype,
+                cpu_type=cpu_type,
+                gpu_type=gpu_type,
+                numpy=numpy_name(dtype),
+                bits=dtype.itemsize * 8,
+                **limits(dtype),
+                cpu_arithmetic=try_arithmetic(dtype, "cpu"),
+                gpu_arithmetic=try_arithmetic(dtype, "cuda") if gpu else "no GPU here",
+                description=DESCRIPTIONS.get(name, ""),
+                in_tutorial=name in TUTORIAL_DTYPES,
+            )
+        )
     return tuple(rows)
 
 
@@ -170,22 +188,27 @@ def fmt_number(v: float | int | None) -> str:
 
 def dtype_table(rows: tuple[DtypeRow, ...]) -> pd.DataFrame:
     """The rows as display strings: mixed int/float columns (and 2**64 - 1) don't fit Arrow."""
-    return pd.DataFrame([{
-        "dtype": f"torch.{r.name}",
-        "CPU tensor type": r.cpu_type or "–",
-        "GPU tensor type": r.gpu_type or "–",
-        "NumPy": r.numpy or "–",
-        "bits": r.bits,
-        "min": fmt_number(r.min),
-        "max": fmt_number(r.max),
-        "eps": fmt_number(r.eps),
-        "resolution": fmt_number(r.resolution),
-        "smallest normal": fmt_number(r.smallest_normal),
-        "arithmetic on CPU": r.cpu_arithmetic,
-        "arithmetic on GPU": r.gpu_arithmetic,
-        "in 2017 tutorial": "✓" if r.in_tutorial else "",
-        "description": r.description,
-    } for r in rows])
+    return pd.DataFrame(
+        [
+            {
+                "dtype": f"torch.{r.name}",
+                "CPU tensor type": r.cpu_type or "–",
+                "GPU tensor type": r.gpu_type or "–",
+                "NumPy": r.numpy or "–",
+                "bits": r.bits,
+                "min": fmt_number(r.min),
+                "max": fmt_number(r.max),
+                "eps": fmt_number(r.eps),
+                "resolution": fmt_number(r.resolution),
+                "smallest normal": fmt_number(r.smallest_normal),
+                "arithmetic on CPU": r.cpu_arithmetic,
+                "arithmetic on GPU": r.gpu_arithmetic,
+                "in 2017 tutorial": "✓" if r.in_tutorial else "",
+                "description": r.description,
+            }
+            for r in rows
+        ]
+    )
 
 
 def table_height(n_rows: int) -> int:
@@ -233,7 +256,11 @@ def _read_back(t: torch.Tensor) -> int | float | bool | complex:
 
 def _note(value: int | float, stored: int | float, dtype: torch.dtype) -> str:
     if isinstance(stored, float) and math.isnan(stored):
-        return "exact (NaN)" if isinstance(value, float) and math.isnan(value) else "overflow → NaN (no inf in this format)"
+        return (
+            "exact (NaN)"
+            if isinstance(value, float) and math.isnan(value)
+            else "overflow → NaN (no inf in this format)"
+        )
     if isinstance(value, float) and math.isnan(value):
         return "NaN has no integer: undefined, this CPU gives this"
     if stored == value:
@@ -288,12 +315,17 @@ def fmt_stored(v: int | float) -> str:
 
 
 def stored_table(results: list[Stored]) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "dtype": f"torch.{r.dtype}",
-        "stores": r.stored,
-        "error (stored − typed)": "–" if r.error is None else f"{r.error:.6g}",
-        "what happened": r.note,
-    } for r in results])
+    return pd.DataFrame(
+        [
+            {
+                "dtype": f"torch.{r.dtype}",
+                "stores": r.stored,
+                "error (stored − typed)": "–" if r.error is None else f"{r.error:.6g}",
+                "what happened": r.note,
+            }
+            for r in results
+        ]
+    )
 
 
 # --- memory -----------------------------------------------------------------------------------
@@ -325,10 +357,15 @@ def human_bytes(n: int) -> str:
 def memory_table(shape: tuple[int, ...]) -> pd.DataFrame:
     """Bytes for `shape` in every available dtype."""
     numel = math.prod(shape)
-    return pd.DataFrame([{
-        "dtype": f"torch.{name}",
-        "bytes per element": dtype.itemsize,
-        "elements": numel,
-        "bytes": tensor_bytes(shape, dtype),
-        "size": human_bytes(tensor_bytes(shape, dtype)),
-    } for name, dtype in available_dtypes()])
+    return pd.DataFrame(
+        [
+            {
+                "dtype": f"torch.{name}",
+                "bytes per element": dtype.itemsize,
+                "elements": numel,
+                "bytes": tensor_bytes(shape, dtype),
+                "size": human_bytes(tensor_bytes(shape, dtype)),
+            }
+            for name, dtype in available_dtypes()
+        ]
+    )

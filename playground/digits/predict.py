@@ -8,20 +8,36 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Protocol
 
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
-from playground import checkpoint, digits
-from playground.config import RunConfig
-from playground.model import MLP
-from playground.runs import STOPPED, RunRecord
+from playground.core import checkpoint
+from playground.core.config import RunConfig
+from playground.core.model import MLP
+from playground.digits import preprocessing
 
-DEFAULT_MODEL_PATH = Path(__file__).parent / "assets" / "default_model.pt"
+DEFAULT_MODEL_PATH = Path(__file__).parents[1] / "assets" / "default_model.pt"
+
+
+class TrainedRun(Protocol):
+    """What a finished or stopped training run offers the draw page (hosting's RunRecord has it;
+    this package needs nothing else from hosting)."""
+
+    id: int
+    name: str
+    model: MLP | None
+    config: RunConfig
+
+    @property
+    def final_accuracy(self) -> float | None: ...
+
+    @property
+    def stopped_early(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,7 @@ class Prediction:
 class Classification:
     """A drawing's preprocessing steps, the answer (None when empty) and the time both took."""
 
-    processed: digits.Preprocessed
+    processed: preprocessing.Preprocessed
     prediction: Prediction | None
     seconds: float
 
@@ -81,10 +97,10 @@ def default_source() -> ModelSource:
     )
 
 
-def run_source(record: RunRecord, latest: bool = False) -> ModelSource:
+def run_source(record: TrainedRun, latest: bool = False) -> ModelSource:
     """A trained (finished or stopped) run of this session."""
     accuracy = record.final_accuracy
-    state = "stopped early" if record.status == STOPPED else "trained"
+    state = "stopped early" if record.stopped_early else "trained"
     return ModelSource(
         key=f"run:{record.id}",
         label=f"{record.name}{' (latest)' if latest else ''}{_accuracy_text(accuracy, ' · ')}",
@@ -109,7 +125,7 @@ def upload_source(blob: bytes, filename: str) -> ModelSource:
     )
 
 
-def model_sources(trained: Sequence[RunRecord], uploaded: ModelSource | None = None) -> list[ModelSource]:
+def model_sources(trained: Sequence[TrainedRun], uploaded: ModelSource | None = None) -> list[ModelSource]:
     """The choices, best first: an upload (the user just asked for it), this session's runs
     newest first, then the shipped default. The first one answers unless the user picks another."""
     sources = [uploaded] if uploaded is not None else []
@@ -131,51 +147,13 @@ def predict(model: MLP, model_input: torch.Tensor) -> Prediction:
 def classify(model: MLP, image: np.ndarray) -> Classification:
     """An RGBA/RGB/grey image → preprocessing steps and the model's answer (None when empty)."""
     start = time.perf_counter()
-    processed = digits.preprocess(image)
+    processed = preprocessing.preprocess(image)
     prediction = None if processed.empty else predict(model, processed.model_input)
     return Classification(processed, prediction, time.perf_counter() - start)
 
 
-def probability_figure(prediction: Prediction) -> go.Figure:
-    """The 10 class probabilities as bars, the top digit highlighted."""
-    probabilities = prediction.probabilities
-    colours = ["#ff4b4b" if d == prediction.digit else "#9aa5b1" for d in range(10)]
-    figure = go.Figure(go.Bar(
-        x=[str(d) for d in range(10)], y=probabilities, marker_color=colours,
-        text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities], textposition="outside",
-        hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
-    ))
-    figure.update_layout(
-        height=300, margin=dict(l=10, r=10, t=40, b=10), showlegend=False,
-        title=f"Probabilities: {prediction.digit} at {prediction.confidence:.1%}",
-        xaxis=dict(title="digit", type="category"), yaxis=dict(title="probability", range=[0, 1.12]),
-    )
-    return figure
-
-
-def activation_figure(layer: np.ndarray, index: int) -> go.Figure:
-    """One hidden layer's (units,) outputs as a heatmap, units laid out row by row."""
-    columns = int(np.ceil(np.sqrt(layer.size * 2)))  # about twice as wide as tall
-    rows = int(np.ceil(layer.size / columns))
-    grid = np.full(rows * columns, np.nan)  # padding cells stay blank
-    grid[:layer.size] = layer
-    units = np.arange(rows * columns).reshape(rows, columns)
-    figure = go.Figure(go.Heatmap(
-        z=grid.reshape(rows, columns), customdata=units, colorscale="Viridis",
-        zmin=min(0.0, float(layer.min())), hoverongaps=False,
-        hovertemplate="unit %{customdata}: %{z:.3f}<extra></extra>",
-    ))
-    active = int((layer > 0).sum())
-    figure.update_layout(
-        height=90 + 14 * rows, margin=dict(l=10, r=10, t=40, b=10),
-        title=f"Hidden layer {index}: {active} of {layer.size} units active",
-        xaxis=dict(visible=False), yaxis=dict(visible=False, autorange="reversed"),
-    )
-    return figure
-
-
 def _accuracy_text(accuracy: object, prefix: str = ", ") -> str:
-    """", 98.49% test accuracy" (or with another prefix, just the figure); "" when unknown."""
+    """ ", 98.49% test accuracy" (or with another prefix, just the figure); "" when unknown."""
     if not isinstance(accuracy, float):
         return ""
     return f"{prefix}{accuracy:.2%}" + (" test accuracy" if prefix == ", " else "")

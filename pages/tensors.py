@@ -1,9 +1,13 @@
 """Tensors & dtypes: the dtype table read from torch, what each dtype stores, a memory calculator."""
 
 import streamlit as st
+
+from ui import shell
+
+shell.run_inside_app()
 import torch
 
-from playground import dtypes
+from playground.lessons import dtypes
 
 st.title("🔢 Tensors & dtypes")
 st.markdown(
@@ -17,11 +21,18 @@ st.markdown(
 rows = dtypes.dtype_rows()
 st.subheader("Every dtype, read from this torch")
 table = dtypes.dtype_table(rows)
-st.dataframe(table, hide_index=True, width="stretch", height=dtypes.table_height(len(table)),
-             column_config={"dtype": st.column_config.TextColumn(pinned=True, width="medium"),
-                            "min": st.column_config.TextColumn(width="medium"),
-                            "max": st.column_config.TextColumn(width="medium"),
-                            "description": st.column_config.TextColumn(width="large")})
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    height=dtypes.table_height(len(table)),
+    column_config={
+        "dtype": st.column_config.TextColumn(pinned=True, width="medium"),
+        "min": st.column_config.TextColumn(width="medium"),
+        "max": st.column_config.TextColumn(width="medium"),
+        "description": st.column_config.TextColumn(width="large"),
+    },
+)
 st.caption(
     "min/max/eps/resolution/smallest normal: `torch.finfo` for floats (complex: per component), "
     "`torch.iinfo` for integers. eps is the gap between 1 and the next representable number. "
@@ -37,9 +48,11 @@ st.info(
 # --- what does each dtype store ---------------------------------------------------------------
 st.subheader("What does each dtype store?")
 text = st.text_input(
-    "Type a number", value="300.7", key="dtype_value",
+    "Type a number",
+    value="300.7",
+    key="dtype_value",
     help="Integers (e.g. 70000, -1, 18446744073709551616) are cast from int64 when they fit, so "
-         "integer overflow wraps as in C; anything else ('0.1', '1e6', 'inf', 'nan') from float64.",
+    "integer overflow wraps as in C; anything else ('0.1', '1e6', 'inf', 'nan') from float64.",
 )
 try:
     value = dtypes.parse_number(text)
@@ -48,14 +61,20 @@ except ValueError:
 else:
     stored = dtypes.stored_table(dtypes.what_is_stored(value))
     st.dataframe(stored, hide_index=True, width="stretch", height=dtypes.table_height(len(stored)))
-    st.caption("Try 0.1 (rounding), 70000 (float16 overflows, int16 wraps), -1 (unsigned types "
-               "wrap), 16777217 (float32 runs out of integers), nan.")
+    st.caption(
+        "Try 0.1 (rounding), 70000 (float16 overflows, int16 wraps), -1 (unsigned types "
+        "wrap), 16777217 (float32 runs out of integers), nan."
+    )
 
 # --- memory -----------------------------------------------------------------------------------
 st.subheader("Memory calculator")
 col_shape, col_dtype = st.columns([2, 1])
-shape_text = col_shape.text_input("Shape", value="64, 1, 28, 28", key="mem_shape",
-                                  help="Comma-separated sizes: a batch of 64 MNIST digits is 64, 1, 28, 28.")
+shape_text = col_shape.text_input(
+    "Shape",
+    value="64, 1, 28, 28",
+    key="mem_shape",
+    help="Comma-separated sizes: a batch of 64 MNIST digits is 64, 1, 28, 28.",
+)
 names = [n for n, _ in dtypes.available_dtypes()]
 dtype_name = col_dtype.selectbox("dtype", names, index=names.index("float32"), key="mem_dtype")
 try:
@@ -68,8 +87,10 @@ else:
     c1.metric("Elements", f"{torch.Size(shape).numel():,}")
     c2.metric("Bytes", f"{nbytes:,}")
     c3.metric("Size", dtypes.human_bytes(nbytes))
-    st.caption(f"`torch.empty({tuple(shape)}, dtype=torch.{dtype_name}, device='meta').nbytes`: "
-               "the meta device knows sizes without allocating, so any shape is safe to try.")
+    st.caption(
+        f"`torch.empty({tuple(shape)}, dtype=torch.{dtype_name}, device='meta').nbytes`: "
+        "the meta device knows sizes without allocating, so any shape is safe to try."
+    )
     with st.expander("The same shape in every dtype"):
         mem = dtypes.memory_table(shape)
         st.dataframe(mem, hide_index=True, width="stretch", height=dtypes.table_height(len(mem)))

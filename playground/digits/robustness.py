@@ -3,12 +3,12 @@
 Each MNIST test digit is redrawn as a large canvas-like picture: cropped, enlarged to a random
 size (its longer side 25–90% of a 280×280 canvas), made into solid strokes with a thin
 antialiased edge like a canvas brush, and put at a random, usually off-centre, place. The
-pictures cycle through the three kinds of image `digits.ink` reads (transparent background with
+pictures cycle through the three kinds of image `preprocessing.ink` reads (transparent background with
 dark ink, black on white, white on black). Each is classified twice by the same model: after
-`digits.preprocess` (crop, scale to 20 px, centre by mass) and after the naive baseline (the
+`preprocessing.preprocess` (crop, scale to 20 px, centre by mass) and after the naive baseline (the
 whole picture squeezed to 28×28).
 
-    python -m playground.robustness --data-dir /path/to/mnist [--model ckpt.pt] [--limit N] [--json]
+    python -m playground.digits.robustness --data-dir /path/to/mnist [--model ckpt.pt] [--limit N] [--json]
 """
 
 from __future__ import annotations
@@ -16,17 +16,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
 from PIL import Image
 from torchvision.datasets import MNIST
 
-from playground import checkpoint, data, digits, predict
-from playground.model import MLP
+from playground.core import checkpoint, data
+from playground.core.model import MLP
+from playground.digits import predict, preprocessing
 
 CANVAS = 280  # the Draw page's canvas side
 SIZES = (0.25, 0.9)  # the digit's longer side, as a share of the canvas side
@@ -38,19 +39,20 @@ KINDS = ("transparent", "black on white", "white on black")
 class Report:
     digits: int
     original_accuracy: float  # the model on MNIST's own 28×28 test images
-    preprocessed_accuracy: float  # canvas-like pictures → digits.preprocess
+    preprocessed_accuracy: float  # canvas-like pictures → preprocessing.preprocess
     naive_accuracy: float  # canvas-like pictures → whole picture resized to 28×28
     by_size: dict[str, tuple[float, float]]  # bin → (preprocessed, naive)
     by_kind: dict[str, tuple[float, float]]  # background kind → (preprocessed, naive)
 
 
-def canvas_picture(digit: np.ndarray, rng: np.random.Generator, kind: str,
-                   canvas: int = CANVAS) -> tuple[np.ndarray, float]:
+def canvas_picture(
+    digit: np.ndarray, rng: np.random.Generator, kind: str, canvas: int = CANVAS
+) -> tuple[np.ndarray, float]:
     """A (28, 28) uint8 MNIST digit → a (canvas, canvas, 4) uint8 RGBA picture of it, and its
     size as a share of the canvas side."""
     ink = digit.astype(np.float32) / 255.0
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     share = float(rng.uniform(*SIZES))
     factor = share * canvas / max(ink.shape)
     size = (max(1, round(ink.shape[1] * factor)), max(1, round(ink.shape[0] * factor)))
@@ -60,7 +62,7 @@ def canvas_picture(digit: np.ndarray, rng: np.random.Generator, kind: str,
     h, w = stroke.shape
     top, left = int(rng.integers(0, canvas - h + 1)), int(rng.integers(0, canvas - w + 1))
     amount = np.zeros((canvas, canvas), np.float32)
-    amount[top:top + h, left:left + w] = stroke
+    amount[top : top + h, left : left + w] = stroke
     return _render(amount, kind), share
 
 
@@ -80,20 +82,28 @@ def measure(model: MLP, images: np.ndarray, labels: np.ndarray, seed: int = 0) -
     ours, naive, shares = [], [], []
     for i, digit in enumerate(images):
         picture, share = canvas_picture(digit, rng, KINDS[i % len(KINDS)])
-        ours.append(digits.preprocess(picture).model_input)
-        naive.append(digits.naive(picture))
+        ours.append(preprocessing.preprocess(picture).model_input)
+        naive.append(preprocessing.naive(picture))
         shares.append(share)
         if sys.stderr.isatty() and i % 200 == 0:
             print(f"\r{i}/{len(images)}", end="", file=sys.stderr, flush=True)
     original = data.normalize(torch.from_numpy(images).reshape(len(images), -1))
-    correct = {name: _correct(model, torch.stack(x) if isinstance(x, list) else x, labels)
-               for name, x in (("ours", ours), ("naive", naive), ("original", original))}
+    correct = {
+        name: _correct(model, torch.stack(x) if isinstance(x, list) else x, labels)
+        for name, x in (("ours", ours), ("naive", naive), ("original", original))
+    }
     shares_arr = np.array(shares)
     kinds = np.arange(len(images)) % len(KINDS)
     by_size = {name: _pair(correct, (shares_arr >= lo) & (shares_arr < hi)) for lo, hi, name in SIZE_BINS}
     by_kind = {kind: _pair(correct, kinds == k) for k, kind in enumerate(KINDS)}
-    return Report(len(images), float(correct["original"].mean()), float(correct["ours"].mean()),
-                  float(correct["naive"].mean()), by_size, by_kind)
+    return Report(
+        len(images),
+        float(correct["original"].mean()),
+        float(correct["ours"].mean()),
+        float(correct["naive"].mean()),
+        by_size,
+        by_kind,
+    )
 
 
 def _correct(model: MLP, inputs: torch.Tensor, labels: np.ndarray) -> np.ndarray:
@@ -108,8 +118,11 @@ def _pair(correct: dict[str, np.ndarray], mask: np.ndarray) -> tuple[float, floa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m playground.robustness", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m playground.digits.robustness",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--data-dir", type=Path, help="MNIST folder (default: $PLAYGROUND_DATA_DIR)")
     parser.add_argument("--model", type=Path, help="checkpoint (default: the shipped model)")
     parser.add_argument("--limit", type=int, help="only the first N test digits")
@@ -121,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     test = MNIST(root=str(root), train=False, download=False)
     images, labels = test.data.numpy(), test.targets.numpy()
     if args.limit:
-        images, labels = images[:args.limit], labels[:args.limit]
+        images, labels = images[: args.limit], labels[: args.limit]
     model = checkpoint.load(args.model)[0] if args.model else predict.load_default()[0]
     report = measure(model, images, labels, args.seed)
     print(json.dumps(asdict(report)) if args.json else _text(report))
@@ -129,14 +142,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _text(report: Report) -> str:
-    lines = [f"{report.digits} MNIST test digits, redrawn {CANVAS}×{CANVAS}, off-centre, "
-             f"{SIZES[0]:.0%}–{SIZES[1]:.0%} of the canvas",
-             f"original 28×28 test images:        {report.original_accuracy:.2%}",
-             f"canvas-like → MNIST preprocessing: {report.preprocessed_accuracy:.2%}",
-             f"canvas-like → naive 28×28 resize:  {report.naive_accuracy:.2%}"]
+    lines = [
+        f"{report.digits} MNIST test digits, redrawn {CANVAS}×{CANVAS}, off-centre, "
+        f"{SIZES[0]:.0%}–{SIZES[1]:.0%} of the canvas",
+        f"original 28×28 test images:        {report.original_accuracy:.2%}",
+        f"canvas-like → MNIST preprocessing: {report.preprocessed_accuracy:.2%}",
+        f"canvas-like → naive 28×28 resize:  {report.naive_accuracy:.2%}",
+    ]
     for title, rows in (("size", report.by_size), ("background", report.by_kind)):
-        lines += [f"  {title} {name:<15} preprocessing {ours:.2%}   naive {naive:.2%}"
-                  for name, (ours, naive) in rows.items()]
+        lines += [
+            f"  {title} {name:<15} preprocessing {ours:.2%}   naive {naive:.2%}"
+            for name, (ours, naive) in rows.items()
+        ]
     return "\n".join(lines)
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from playground.config import RunConfig
+from playground.core.config import RunConfig
 
 INPUT_SIZE = 28 * 28
 NUM_CLASSES = 10
 
-_ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+ACTIVATION_CLASSES = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+
+
+def activation_name(activation: str) -> str:
+    """How the activation is spelled everywhere a person reads it: torch's class name ("GELU")."""
+    return ACTIVATION_CLASSES[activation].__name__
 
 
 class Dropout(nn.Dropout):
@@ -39,7 +44,7 @@ class MLP(nn.Module):
             layers: list[nn.Module] = [nn.Linear(width, units)]
             if config.batchnorm:
                 layers.append(nn.BatchNorm1d(units))
-            layers += [_ACTIVATIONS[config.activation](), Dropout(rate)]
+            layers += [ACTIVATION_CLASSES[config.activation](), Dropout(rate)]
             blocks.append(nn.Sequential(*layers))
             width = units
         self.hidden = nn.ModuleList(blocks)
@@ -79,7 +84,7 @@ def architecture_rows(config: RunConfig) -> list[dict[str, object]]:
     for i, (units, rate) in enumerate(zip(config.hidden, config.dropout), start=1):
         params = width * units + units + (2 * units if config.batchnorm else 0)
         parts = [f"Linear {width}→{units}"] + (["BatchNorm"] if config.batchnorm else [])
-        parts += [config.activation.capitalize() if config.activation != "relu" else "ReLU"]
+        parts += [activation_name(config.activation)]
         parts += [f"Dropout {rate:g}"] if rate > 0 else []
         rows.append({"layer": f"hidden {i}", "shape": " · ".join(parts), "parameters": params})
         width = units

@@ -7,11 +7,8 @@ worker process also keeps the training's threads off the server's cores budget, 
 and keeps it resident for every run it trains, and survives nothing it should not: it is a
 daemon of the server process.
 
-Protocol: the parent puts (run_id, config params, data root) on `requests`, or (PRELOAD, data
-root) to have MNIST read before the first run (no answer); the worker answers a run
-on `events` with ("download", id, fraction, message), ("event", id, engine event),
-("model", id, state_dict), ("error", id, message) and finally ("end", id). Setting `stop`
-ends the current run at its next step.
+Protocol: the typed messages of `messages.py` on two queues (requests to the worker, replies
+from it). Setting `stop` ends the current run at its next step.
 """
 
 from __future__ import annotations
@@ -21,12 +18,26 @@ import queue
 import sys
 import threading
 import types
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 
-PRELOAD = "preload"
+from playground.hosting.messages import (
+    Downloading,
+    Ended,
+    Failed,
+    Preload,
+    Progress,
+    Reply,
+    Request,
+    Shutdown,
+    TrainRequest,
+    Waiting,
+    Weights,
+)
+
 OOM_MESSAGE = "The GPU ran out of memory. Try a smaller batch size or fewer units, or train on the CPU."
 
 
@@ -41,37 +52,41 @@ def describe_failure(err: BaseException) -> str:
 
 
 def _worker_main(device_name: str, requests: Any, events: Any, stop: Any, threads: int | None) -> None:
-    from playground.config import RunConfig
-    from playground.data import load_mnist
-    from playground.engine import Trainer
+    from playground.core.config import RunConfig
+    from playground.core.data import load_mnist
+    from playground.core.engine import Trainer
 
     if threads:
         torch.set_num_threads(threads)
     device = torch.device(device_name)
     parent = mp.parent_process()
-    while (request := _next_request(requests, parent)) is not None:
-        if request[0] == PRELOAD:
-            _preload(request[1], device)
+    while isinstance(request := _next_request(requests, parent), (Preload, TrainRequest)):
+        if isinstance(request, Preload):
+            _preload(request.root, device)
             continue
-        run_id, params, root = request
+        run_id = request.run_id
         try:
-            data = load_mnist(root, device, progress=lambda f, m: events.put(("download", run_id, f, m)))
-            trainer = Trainer(RunConfig.from_params(params), data, stop_event=stop)
+            data = load_mnist(
+                request.root,
+                device,
+                progress=lambda f, m, run_id=run_id: events.put(Downloading(run_id, f, m)),
+            )
+            trainer = Trainer(RunConfig.from_params(request.params), data, stop_event=stop)
             for event in trainer:
-                events.put(("event", run_id, event))
+                events.put(Progress(run_id, event))
                 if not parent.is_alive():  # the server is gone: nobody will read this run
                     trainer.stop()
-            events.put(("model", run_id, {k: v.cpu() for k, v in trainer.model.state_dict().items()}))
+            events.put(Weights(run_id, {k: v.cpu() for k, v in trainer.model.state_dict().items()}))
         except Exception as err:  # noqa: BLE001 - reported to the page; the worker keeps serving
-            events.put(("error", run_id, describe_failure(err)))
+            events.put(Failed(run_id, describe_failure(err)))
         finally:
             if device.type == "cuda":
                 torch.cuda.empty_cache()  # give the memory of this run's graph back
-            events.put(("end", run_id))
+            events.put(Ended(run_id))
 
 
 def _preload(root: str, device: torch.device) -> None:
-    from playground.data import load_mnist
+    from playground.core.data import load_mnist
 
     try:
         load_mnist(root, device, download=False)
@@ -79,15 +94,15 @@ def _preload(root: str, device: torch.device) -> None:
         pass
 
 
-def _next_request(requests: Any, parent: Any) -> tuple | None:
-    """The next run to train, or None to exit: when told to, or when the server process has
-    died without telling us (killed, say), so that no orphan keeps MNIST in memory."""
+def _next_request(requests: Any, parent: Any) -> Request:
+    """The next request; Shutdown when told to, or when the server process has died without
+    telling us (killed, say), so that no orphan keeps MNIST in memory."""
     while parent.is_alive():
         try:
             return requests.get(timeout=1.0)
         except queue.Empty:
             continue
-    return None
+    return Shutdown()
 
 
 _main_swap = threading.Lock()
@@ -115,8 +130,12 @@ class TrainingWorker:
         context = mp.get_context("spawn")  # fork is unsafe with CUDA and with a threaded server
         self.device = device
         self.requests, self.events, self.stop = context.Queue(), context.Queue(), context.Event()
-        self.process = context.Process(target=_worker_main, name=f"playground-worker-{device}",
-                                       args=(device, self.requests, self.events, self.stop, threads), daemon=True)
+        self.process = context.Process(
+            target=_worker_main,
+            name=f"playground-worker-{device}",
+            args=(device, self.requests, self.events, self.stop, threads),
+            daemon=True,
+        )
         with _bare_main_module():
             self.process.start()
 
@@ -126,28 +145,29 @@ class TrainingWorker:
 
     def preload(self, root: str) -> None:
         """Have the worker read MNIST from `root` now, while nobody waits for it."""
-        self.requests.put((PRELOAD, str(root)))
+        self.requests.put(Preload(str(root)))
 
-    def train(self, run_id: int, params: dict[str, str], root: str, poll: float = 0.25) -> Iterator[tuple]:
-        """Send a run and yield the worker's messages until its "end". Raises RuntimeError if
-        the process dies meanwhile (killed for memory, say)."""
+    def train(self, run_id: int, params: dict[str, str], root: str, poll: float = 0.25) -> Iterator[Reply]:
+        """Send a run and yield the worker's replies until its `Ended` (a `Waiting` whenever
+        nothing came for `poll` seconds). Raises RuntimeError if the process dies meanwhile
+        (killed for memory, say)."""
         self.stop.clear()
-        self.requests.put((run_id, params, root))
+        self.requests.put(TrainRequest(run_id, params, str(root)))
         while True:
             try:
                 message = self.events.get(timeout=poll)
             except queue.Empty:
                 if not self.alive:
                     raise RuntimeError("the training process ended unexpectedly (out of memory?)") from None
-                yield ("idle", run_id)  # lets the caller look at its stop flag
+                yield Waiting(run_id)  # lets the caller look at its stop flag
                 continue
             yield message
-            if message[0] == "end":
+            if isinstance(message, Ended):
                 return
 
     def close(self) -> None:
         if self.alive:
-            self.requests.put(None)
+            self.requests.put(Shutdown())
             self.process.join(5)
         if self.alive:
             self.process.kill()

@@ -13,8 +13,8 @@ from typing import Any, BinaryIO
 
 import torch
 
-from playground.config import ConfigError, RunConfig
-from playground.model import MLP, build_model
+from playground.core.config import ConfigError, RunConfig
+from playground.core.model import MLP, build_model
 
 FORMAT = "pytorch-playground/1"
 MAX_BYTES = 20 * 1024 * 1024  # the largest allowed config (4×1024 units) is about 13 MB
@@ -29,7 +29,9 @@ def save(
 ) -> None:
     """Write model weights, config and optional metadata (plain values: str, int, float, bool)."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save({"format": FORMAT, "config": config.to_params(), "state_dict": state, "meta": meta or {}}, target)
+    torch.save(
+        {"format": FORMAT, "config": config.to_params(), "state_dict": state, "meta": meta or {}}, target
+    )
 
 
 def to_bytes(model: MLP, config: RunConfig, meta: dict[str, Any] | None = None) -> bytes:
@@ -52,7 +54,9 @@ def load(
     except pickle.UnpicklingError as err:
         code = [line.strip() for line in str(err).splitlines() if "Unsupported global" in line]
         if code:  # the file would have imported and called something: never load it
-            raise CheckpointError(f"the file holds code, not only weights and settings; refused ({code[0][:200]})") from None
+            raise CheckpointError(
+                f"the file holds code, not only weights and settings; refused ({code[0][:200]})"
+            ) from None
         raise CheckpointError("not a PyTorch checkpoint, or a damaged one (unreadable pickle data)") from None
     except Exception:  # noqa: BLE001 - garbage makes the unpickler fail in many ways, none telling
         raise CheckpointError("not a PyTorch checkpoint, or a damaged one") from None
@@ -66,7 +70,9 @@ def load(
     try:
         model.load_state_dict(payload["state_dict"])
     except (RuntimeError, KeyError, TypeError, AttributeError) as err:
-        raise CheckpointError(f"the weights do not fit the model its settings describe ({_first_line(err)})") from None
+        raise CheckpointError(
+            f"the weights do not fit the model its settings describe ({_first_line(err)})"
+        ) from None
     meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
     return model.to(device).eval(), config, meta
 

@@ -11,12 +11,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
-from playground.config import MAX_EPOCHS
-from playground.system import usable_cores
+from playground.core.config import MAX_EPOCHS
+from playground.core.system import usable_cores
 
 
 class SettingsError(ValueError):
@@ -65,4 +66,8 @@ def from_env(env: Mapping[str, str] | None = None) -> HostSettings:
     return HostSettings(**values)
 
 
-SETTINGS = from_env()
+@functools.cache
+def settings() -> HostSettings:
+    """This server's settings, read from the environment on first use (not at import: a tool
+    that imports playground must not fail on a bad hosting variable it never uses)."""
+    return from_env()

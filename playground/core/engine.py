@@ -12,18 +12,18 @@ and a last partial batch, take the eager path.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Union
 
 import torch
 import torch.nn.functional as F
 
-from playground.config import RunConfig
-from playground.data import MnistTensors
-from playground.model import MLP, build_model
+from playground.core.config import RunConfig
+from playground.core.data import MnistTensors
+from playground.core.model import MLP, build_model
+from playground.core.schedule import lr_at, steps_per_epoch
 
 GRAPH_WARMUP_STEPS = 3  # eager steps on a side stream before capture (lazy optimizer state)
 EVAL_BATCH = 8192
@@ -90,7 +90,7 @@ class DoneEvent:
     evaluation: Evaluation  # of the final (possibly partly trained) model
 
 
-Event = Union[StepEvent, EpochEvent, DoneEvent]
+Event = StepEvent | EpochEvent | DoneEvent
 
 
 # --- evaluation -------------------------------------------------------------------------------
@@ -119,20 +119,7 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> Evalua
     )
 
 
-# --- learning rate ----------------------------------------------------------------------------
-
-
-def lr_at(config: RunConfig, step: int, total_steps: int) -> float:
-    """The learning rate for step `step` (0-based). 'onecycle': linear warm-up from lr/25 over
-    the first 25% of steps, then cosine down to lr/1000."""
-    if config.schedule == "constant":
-        return config.lr
-    warmup = max(1, int(0.25 * total_steps))
-    start, peak, final = config.lr / 25, config.lr, config.lr / 1000
-    if step < warmup:
-        return start + (peak - start) * step / warmup
-    progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
-    return final + (peak - final) * 0.5 * (1 + math.cos(math.pi * progress))
+# --- optimizer ---------------------------------------------------------------------------------
 
 
 def make_optimizer(config: RunConfig, model: torch.nn.Module, device: torch.device) -> torch.optim.Optimizer:
@@ -166,9 +153,7 @@ class Trainer:
         self.config = config
         self.data = data
         self.device = data.device
-        n, batch = len(data.train_x), config.batch_size
-        # A trailing batch of one sample is dropped: BatchNorm cannot train on a single sample.
-        self.steps_per_epoch = n // batch + (1 if n % batch > 1 else 0)
+        self.steps_per_epoch = steps_per_epoch(len(data.train_x), config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
         self.log_every = log_every or max(1, self.steps_per_epoch // 50)
 
@@ -181,8 +166,12 @@ class Trainer:
         self._stop = stop_event if stop_event is not None else threading.Event()
         self._graph = None  # _GraphStep once captured (CUDA only)
         self._warmup_left = GRAPH_WARMUP_STEPS
-        self.graph_enabled = use_cuda_graph and self.device.type == "cuda" and (
-            config.optimizer != "sgd" or config.schedule == "constant"  # SGD's lr is baked in
+        self.graph_enabled = (
+            use_cuda_graph
+            and self.device.type == "cuda"
+            and (
+                config.optimizer != "sgd" or config.schedule == "constant"  # SGD's lr is baked in
+            )
         )
         self.graph_error: str | None = None  # why capture failed, if it did (eager fallback)
 
@@ -212,7 +201,7 @@ class Trainer:
             for step in range(1, self.steps_per_epoch + 1):
                 if self._stop.is_set():
                     break
-                self._set_lr(lr_at(config, global_step, self.total_steps))
+                self._set_lr(lr_at(global_step, self.total_steps, config.lr, config.schedule))
                 self._train_step(order[(step - 1) * batch : step * batch])
                 global_step += 1
                 if step % self.log_every and step != self.steps_per_epoch:
@@ -229,7 +218,7 @@ class Trainer:
                     steps_per_epoch=self.steps_per_epoch,
                     total_steps=self.total_steps,
                     loss=loss,
-                    lr=lr_at(config, global_step - 1, self.total_steps),
+                    lr=lr_at(global_step - 1, self.total_steps, config.lr, config.schedule),
                     samples_per_s=min(steps * batch, n) / max(now - last_event_time, 1e-9),
                     elapsed=now - start,
                 )
@@ -319,4 +308,3 @@ class _GraphStep:
     def replay(self, indices: torch.Tensor) -> None:
         self.indices.copy_(indices)
         self.graph.replay()
-

@@ -2,7 +2,13 @@
 
 import streamlit as st
 
-from playground import gpu_ops, system
+from ui import shell
+
+shell.run_inside_app()
+
+from playground import figures
+from playground.core import system
+from playground.lessons import gpu_ops
 
 st.title("⚡ GPU operations")
 info = system.device_info()
@@ -14,8 +20,10 @@ st.markdown(
 if info.cuda:
     st.success(f"GPU found: **{info.name}**")
 else:
-    st.warning(f"No GPU here: {system.gpu_unavailable_reason()}. The lines that need CUDA show "
-               "the error they raise on this machine, and the timing below runs on the CPU alone.")
+    st.warning(
+        f"No GPU here: {system.gpu_unavailable_reason()}. The lines that need CUDA show "
+        "the error they raise on this machine, and the timing below runs on the CPU alone."
+    )
 
 # --- placement --------------------------------------------------------------------------------
 st.subheader("Device placement, run on this machine")
@@ -26,13 +34,18 @@ st.code("\n".join(f">>> {s.code}\n{s.result}" for s in steps), language="python"
 st.subheader("The same matrix product on CPU and GPU")
 devices = ["cpu", "cuda"] if info.cuda else ["cpu"]
 n = st.select_slider(
-    "Matrix size n (n×n @ n×n, float32)", options=gpu_ops.sweep_sizes(gpu_ops.MAX_N), value=1024,
-    key="matmul_n", help=f"Capped at {gpu_ops.MAX_N}; the run also stops after "
-                         f"{gpu_ops.TOTAL_BUDGET_S:.0f} s so a small CPU is never stuck.",
+    "Matrix size n (n×n @ n×n, float32)",
+    options=gpu_ops.sweep_sizes(gpu_ops.MAX_N),
+    value=1024,
+    key="matmul_n",
+    help=f"Capped at {gpu_ops.MAX_N}; the run also stops after "
+    f"{gpu_ops.TOTAL_BUDGET_S:.0f} s so a small CPU is never stuck.",
 )
-st.caption(f"Times every power of two up to n on {' and '.join(d.upper() for d in devices)}, "
-           f"best of several repeats each (all {system.usable_cores()} CPU cores). Whatever else the "
-           "machine is doing shows up as noise, most at small n.")
+st.caption(
+    f"Times every power of two up to n on {' and '.join(d.upper() for d in devices)}, "
+    f"best of several repeats each (all {system.usable_cores()} CPU cores). Whatever else the "
+    "machine is doing shows up as noise, most at small n."
+)
 if st.button("Time it", type="primary", key="time_matmul"):
     bar = st.progress(0.0, text="Starting…")
     timings, skipped = gpu_ops.compare(n, devices, on_step=lambda f, msg: bar.progress(f, text=msg))
@@ -46,12 +59,15 @@ if "matmul_result" in st.session_state:
     for col, device in zip(cols, devices):
         if device in at_n:
             t = at_n[device]
-            col.metric(f"{device.upper()}, n = {n_done}", f"{t.seconds * 1e3:.3g} ms",
-                       help=f"{t.gflops:.1f} GFLOP/s, best of {t.repeats}")
+            col.metric(
+                f"{device.upper()}, n = {n_done}",
+                f"{t.seconds * 1e3:.3g} ms",
+                help=f"{t.gflops:.1f} GFLOP/s, best of {t.repeats}",
+            )
     ratio = gpu_ops.speedup(timings, n_done)
     if ratio is not None:
         cols[2].metric("GPU speed-up", f"{ratio:.1f}×")
-    st.plotly_chart(gpu_ops.timing_figure(timings), key="matmul_chart")
+    st.plotly_chart(figures.lessons.timing_figure(timings), key="matmul_chart")
     if skipped:
         st.warning(f"Time budget reached; not timed: {', '.join(skipped)}.")
     if not info.cuda:

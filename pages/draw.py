@@ -1,12 +1,19 @@
 """Draw a digit: the canvas, the MNIST-style preprocessing steps, and a model's answer.
 
-The logic lives in playground.digits (preprocessing) and playground.predict (models, answers).
+The logic lives in playground.digits: preprocessing (drawing → model input) and predict (models,
+answers).
 """
 
 import streamlit as st
+
+from ui import shell
+
+shell.run_inside_app()
 from streamlit_drawable_canvas import st_canvas  # raises outside `streamlit run`/AppTest: page only
 
-from playground import checkpoint, digits, predict
+from playground import figures
+from playground.core import checkpoint
+from playground.digits import predict, preprocessing
 from ui import session
 
 CANVAS = 280  # px; a digit drawn to fill it is shrunk about 10× to MNIST's 20 px box
@@ -29,9 +36,12 @@ def clear_canvas() -> None:
 
 def uploaded_source() -> predict.ModelSource | None:
     """The checkpoint from the uploader, read once per file; a bad file shows why."""
-    file = st.file_uploader("Use a checkpoint file (.pt) instead", type=["pt", "pth"],
-                            max_upload_size=checkpoint.MAX_BYTES // (1024 * 1024),
-                            help="A model saved by the Train page or `python -m playground train --out`.")
+    file = st.file_uploader(
+        "Use a checkpoint file (.pt) instead",
+        type=["pt", "pth"],
+        max_upload_size=checkpoint.MAX_BYTES // (1024 * 1024),
+        help="A model saved by the Train page or `python -m playground train --out`.",
+    )
     if file is None:
         return None
     cached = st.session_state.get("draw_upload")
@@ -63,8 +73,14 @@ with col_canvas:
         key=f"draw_canvas_{version}",
     )
     st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
-    st.slider("Pen width (px)", 8, 36, STROKE, key="draw_stroke",
-              help=f"{STROKE} px on this {CANVAS} px canvas draws MNIST-like strokes.")
+    st.slider(
+        "Pen width (px)",
+        8,
+        36,
+        STROKE,
+        key="draw_stroke",
+        help=f"{STROKE} px on this {CANVAS} px canvas draws MNIST-like strokes.",
+    )
 
 image = canvas.image_data
 if image is None:
@@ -74,18 +90,27 @@ with col_answer:
     with st.expander("Which model answers", expanded=False):
         upload = uploaded_source()
         sources = predict.model_sources(session.run_history().trained(), upload)
-        source = st.selectbox("Model", sources, format_func=lambda s: s.label,
-                              help="Your latest trained run answers by default; the shipped "
-                              "model answers before you train one.")
+        source = st.selectbox(
+            "Model",
+            sources,
+            format_func=lambda s: s.label,
+            help="Your latest trained run answers by default; the shipped "
+            "model answers before you train one.",
+        )
     st.caption(f"Answering: **{source.description}**.")
     result = predict.classify(source.model, image) if image is not None else None
     if result is None or result.prediction is None:
         st.info("Draw a digit first: the model answers as soon as there is one on the canvas.")
     else:
         answer = result.prediction
-        st.metric("The model reads", str(answer.digit), f"{answer.confidence:.1%} confident",
-                  delta_color="off", delta_arrow="off")
-        st.plotly_chart(predict.probability_figure(answer), key="draw_probabilities")
+        st.metric(
+            "The model reads",
+            str(answer.digit),
+            f"{answer.confidence:.1%} confident",
+            delta_color="off",
+            delta_arrow="off",
+        )
+        st.plotly_chart(figures.drawing.probability_figure(answer), key="draw_probabilities")
         st.caption(f"Preprocessing + prediction: {result.seconds * 1000:.1f} ms on the server.")
 
 if result is not None and result.prediction is not None:
@@ -99,9 +124,9 @@ if result is not None and result.prediction is not None:
         (steps.centred, "Centred by mass in 28×28: the model's input"),
     ]
     for col, (pixels, caption) in zip(cols, pictures):
-        col.image(digits.enlarge(pixels, 140), caption=caption, width=140)
+        col.image(preprocessing.enlarge(pixels, 140), caption=caption, width=140)
 
     st.subheader("How the hidden layers respond")
     st.caption("Each square is one unit after its activation; bright units fire for this drawing.")
     for i, layer in enumerate(result.prediction.activations, start=1):
-        st.plotly_chart(predict.activation_figure(layer, i), key=f"draw_activations_{i}")
+        st.plotly_chart(figures.drawing.activation_figure(layer, i), key=f"draw_activations_{i}")

@@ -3,7 +3,7 @@
 The steps follow how MNIST itself was made (LeCun et al.): the ink is cropped to its bounding
 box, scaled with an antialiasing (area) filter so that its longer side is 20 px, keeping the
 aspect ratio, and placed in a 28×28 field so that its centre of mass is at the centre. The
-result is normalised exactly like the training data (`playground.data.normalize`).
+result is normalised exactly like the training data (`playground.core.data.normalize`).
 
 Works for any image size and for the three usual kinds of picture: dark ink on a transparent
 background (the drawing canvas), black on white (a scan) and white on black (MNIST itself).
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from playground.data import normalize
+from playground.core.data import normalize
 
 FIELD = 28  # MNIST's image side
 BOX = 20  # MNIST's digits fit a 20×20 box inside the 28×28 field
@@ -70,8 +70,15 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     bbox = _bounding_box(amount)
     if bbox is None or _too_little(amount, bbox):
         blank = np.zeros((FIELD, FIELD), np.float32)
-        return Preprocessed(True, normalize(torch.from_numpy(blank.reshape(-1))), amount,
-                            np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32), blank, bbox)
+        return Preprocessed(
+            True,
+            normalize(torch.from_numpy(blank.reshape(-1))),
+            amount,
+            np.zeros((0, 0), np.float32),
+            np.zeros((0, 0), np.float32),
+            blank,
+            bbox,
+        )
     top, left, bottom, right = bbox
     cropped = amount[top:bottom, left:right]
     scaled = scale_to_box(cropped)
@@ -104,7 +111,7 @@ def centre_by_mass(scaled: np.ndarray, field: int = FIELD) -> np.ndarray:
     top = int(np.clip(round(CENTRE - com_row), 0, field - h))
     left = int(np.clip(round(CENTRE - com_col), 0, field - w))
     centred = np.zeros((field, field), np.float32)
-    centred[top:top + h, left:left + w] = scaled
+    centred[top : top + h, left : left + w] = scaled
     return centred
 
 
@@ -122,7 +129,7 @@ def enlarge(pixels: np.ndarray, size: int) -> np.ndarray:
     h, w = pixels.shape
     side = max(h, w)
     square = np.zeros((side, side), np.float32)
-    square[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = pixels
+    square[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = pixels
     factor = max(1, round(size / side))
     big = np.repeat(np.repeat(square, factor, axis=0), factor, axis=1)
     return (np.clip(big, 0, 1) * 255).astype(np.uint8)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from playground.engine import EpochEvent, StepEvent
+from playground.core.engine import EpochEvent, StepEvent
 
 LOSS_COLOUR, SMOOTH_COLOUR, TEST_COLOUR, ACC_COLOUR = "#9ecae1", "#EE4C2C", "#3182bd", "#31a354"
 MAX_POINTS = 300  # enough for a smooth curve; keeps each redraw cheap while training runs
@@ -31,8 +31,12 @@ def _thin(xs: list[float], ys: list[float], limit: int = MAX_POINTS) -> tuple[li
     return xs[::step] + [xs[-1]], ys[::step] + [ys[-1]]
 
 
-def training_figure(steps: Sequence[StepEvent], epochs: Sequence[EpochEvent], total_epochs: int | None = None,
-                    zoom_key: object = "keep-zoom") -> dict:
+def training_figure(
+    steps: Sequence[StepEvent],
+    epochs: Sequence[EpochEvent],
+    total_epochs: int | None = None,
+    zoom_key: object = "keep-zoom",
+) -> dict:
     """Training loss per logged step (raw and smoothed) and, per epoch, test loss and test
     accuracy (second axis). x is in epochs, so runs with different batch sizes line up.
     Redraws with the same `zoom_key` keep the user's zoom (Plotly's uirevision).
@@ -46,22 +50,58 @@ def training_figure(steps: Sequence[StepEvent], epochs: Sequence[EpochEvent], to
         losses = [s.loss for s in steps]
         raw_x, raw_y = _thin(xs, losses)
         smooth_x, smooth_y = _thin(xs, smooth(losses))
-        traces.append(dict(type="scatter", x=raw_x, y=raw_y, name="train loss", line=dict(color=LOSS_COLOUR, width=1)))
-        traces.append(dict(type="scatter", x=smooth_x, y=smooth_y, name="train loss (smoothed)",
-                           line=dict(color=SMOOTH_COLOUR, width=2.5)))
+        traces.append(
+            dict(type="scatter", x=raw_x, y=raw_y, name="train loss", line=dict(color=LOSS_COLOUR, width=1))
+        )
+        traces.append(
+            dict(
+                type="scatter",
+                x=smooth_x,
+                y=smooth_y,
+                name="train loss (smoothed)",
+                line=dict(color=SMOOTH_COLOUR, width=2.5),
+            )
+        )
     if epochs:
         ex = [e.epoch for e in epochs]
-        traces.append(dict(type="scatter", x=ex, y=[e.test_loss for e in epochs], name="test loss",
-                           mode="lines+markers", line=dict(color=TEST_COLOUR, width=2)))
-        traces.append(dict(type="scatter", x=ex, y=[100 * e.test_accuracy for e in epochs], name="test accuracy (%)",
-                           mode="lines+markers", yaxis="y2", line=dict(color=ACC_COLOUR, width=2, dash="dot")))
+        traces.append(
+            dict(
+                type="scatter",
+                x=ex,
+                y=[e.test_loss for e in epochs],
+                name="test loss",
+                mode="lines+markers",
+                line=dict(color=TEST_COLOUR, width=2),
+            )
+        )
+        traces.append(
+            dict(
+                type="scatter",
+                x=ex,
+                y=[100 * e.test_accuracy for e in epochs],
+                name="test accuracy (%)",
+                mode="lines+markers",
+                yaxis="y2",
+                line=dict(color=ACC_COLOUR, width=2, dash="dot"),
+            )
+        )
     layout = dict(
-        height=380, margin=dict(l=60, r=70, t=40, b=50), uirevision=str(zoom_key),
+        height=380,
+        margin=dict(l=60, r=70, t=40, b=50),
+        uirevision=str(zoom_key),
         legend=dict(orientation="h", y=1.12, x=0),
-        xaxis=dict(title=dict(text="epoch"), range=[0, total_epochs] if total_epochs else None, automargin=False),
+        xaxis=dict(
+            title=dict(text="epoch"), range=[0, total_epochs] if total_epochs else None, automargin=False
+        ),
         yaxis=dict(title=dict(text="loss"), rangemode="tozero", automargin=False),
-        yaxis2=dict(title=dict(text="test accuracy (%)"), overlaying="y", side="right", showgrid=False,
-                    tickformat=".1f", automargin=False),
+        yaxis2=dict(
+            title=dict(text="test accuracy (%)"),
+            overlaying="y",
+            side="right",
+            showgrid=False,
+            tickformat=".1f",
+            automargin=False,
+        ),
     )
     return {"data": traces, "layout": layout}
 
@@ -70,9 +110,18 @@ def confusion_figure(confusion: torch.Tensor) -> go.Figure:
     """(10, 10) counts, rows = true digit, columns = predicted digit."""
     counts = confusion.tolist()
     digits = [str(d) for d in range(10)]
-    figure = go.Figure(go.Heatmap(z=counts, x=digits, y=digits, text=counts, texttemplate="%{text}",
-                                  colorscale="Blues", showscale=False,
-                                  hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+    figure = go.Figure(
+        go.Heatmap(
+            z=counts,
+            x=digits,
+            y=digits,
+            text=counts,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+        )
+    )
     figure.update_xaxes(title_text="predicted digit", side="top", tickmode="array", tickvals=digits)
     figure.update_yaxes(title_text="true digit", autorange="reversed", tickmode="array", tickvals=digits)
     figure.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10))
@@ -85,12 +134,22 @@ def comparison_figure(runs: Sequence[tuple[str, Sequence[StepEvent], Sequence[Ep
     for i, (name, steps, epochs) in enumerate(runs):
         colour = _PALETTE[i % len(_PALETTE)]
         if steps:
-            xs, ys = _thin([s.global_step / s.steps_per_epoch for s in steps], smooth([s.loss for s in steps]))
+            xs, ys = _thin(
+                [s.global_step / s.steps_per_epoch for s in steps], smooth([s.loss for s in steps])
+            )
             figure.add_scatter(x=xs, y=ys, name=name, legendgroup=name, line=dict(color=colour), row=1, col=1)
         if epochs:
-            figure.add_scatter(x=[e.epoch for e in epochs], y=[100 * e.test_accuracy for e in epochs], name=name,
-                               legendgroup=name, showlegend=not steps, mode="lines+markers",
-                               line=dict(color=colour), row=1, col=2)
+            figure.add_scatter(
+                x=[e.epoch for e in epochs],
+                y=[100 * e.test_accuracy for e in epochs],
+                name=name,
+                legendgroup=name,
+                showlegend=not steps,
+                mode="lines+markers",
+                line=dict(color=colour),
+                row=1,
+                col=2,
+            )
     figure.update_xaxes(title_text="epoch")
     figure.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10))
     return figure

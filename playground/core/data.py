@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import threading
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
 from torchvision.datasets import MNIST
@@ -205,4 +205,3 @@ def load_test_images(root: Path | str) -> tuple[torch.Tensor, torch.Tensor]:
             test = MNIST(root=str(root), train=False, download=False)
             _test_cache[key] = (test.data, test.targets)
         return _test_cache[key]
-

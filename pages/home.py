@@ -2,7 +2,11 @@
 
 import streamlit as st
 
-from playground import data, system
+from ui import shell
+
+shell.run_inside_app()
+
+from playground.core import data, system
 from ui import session
 
 st.title("🔥 PyTorch Playground")
@@ -34,11 +38,11 @@ with col_data:
 st.subheader("Where to go")
 cols = st.columns(3)
 links = [
-    ("app_pages/train.py", "Train", "Sliders for layers, dropout, learning rate, epochs; live loss curves."),
-    ("app_pages/draw.py", "Draw a digit", "Draw with mouse or finger; your model classifies it."),
-    ("app_pages/tensors.py", "Tensors & dtypes", "Every dtype, live from torch: ranges, precision, memory."),
-    ("app_pages/gpu.py", "GPU operations", "Moving tensors to the GPU, and CPU vs GPU timings."),
-    ("app_pages/autograd.py", "Autograd", "The tutorial's z = 3(x+2)², step by step, with the graph."),
+    ("pages/train.py", "Train", "Sliders for layers, dropout, learning rate, epochs; live loss curves."),
+    ("pages/draw.py", "Draw a digit", "Draw with mouse or finger; your model classifies it."),
+    ("pages/tensors.py", "Tensors & dtypes", "Every dtype, live from torch: ranges, precision, memory."),
+    ("pages/gpu.py", "GPU operations", "Moving tensors to the GPU, and CPU vs GPU timings."),
+    ("pages/autograd.py", "Autograd", "The tutorial's z = 3(x+2)², step by step, with the graph."),
 ]
 for i, (path, label, blurb) in enumerate(links):
     with cols[i % 3]:

@@ -7,7 +7,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
 import torch
 
 
@@ -26,7 +25,7 @@ class Walkthrough:
     steps: list[Step]
     grad: list[list[float]]  # x.grad after out.backward()
     analytic: list[list[float]]  # 3/2 · (x + 2), the gradient worked out by hand
-    graph: "Graph"  # the grad_fn graph behind `out`
+    graph: Graph  # the grad_fn graph behind `out`
 
 
 def _step(code: str, name: str, t: torch.Tensor) -> Step:
@@ -103,9 +102,13 @@ def _label(fn, names: dict[int, str]) -> str:
 
 def graph_dot(graph: Graph, title: str = "") -> str:
     """DOT text for st.graphviz_chart (rendered in the browser; no graphviz package needed)."""
-    lines = ['digraph G {', '  rankdir=TB; bgcolor="transparent";',
-             '  node [shape=box, style="rounded,filled", fillcolor="#fde9e4", color="#ee4c2c", '
-             'fontname="Helvetica", fontsize=12];', '  edge [color="#555555"];']
+    lines = [
+        "digraph G {",
+        '  rankdir=TB; bgcolor="transparent";',
+        '  node [shape=box, style="rounded,filled", fillcolor="#fde9e4", color="#ee4c2c", '
+        'fontname="Helvetica", fontsize=12];',
+        '  edge [color="#555555"];',
+    ]
     if title:
         lines.append(f'  label="{title}"; labelloc=t; fontname="Helvetica";')
     for node_id, label in graph.nodes.items():
@@ -139,15 +142,23 @@ def then_and_now() -> list[ThenNow]:
     except IndexError as e:
         old_index = f"IndexError ({str(e).split('.')[0]})"
     return [
-        ThenNow("x = Variable(torch.ones(2, 2), requires_grad=True)",
-                "x = torch.ones(2, 2, requires_grad=True)",
-                f"Variable(...) returns a {type(v).__module__}.{type(v).__name__}"),
-        ThenNow("y.creator", "y.grad_fn",
-                f"hasattr(loss, 'creator') is {hasattr(loss, 'creator')}; "
-                f"loss.grad_fn is {type(loss.grad_fn).__name__}"),
+        ThenNow(
+            "x = Variable(torch.ones(2, 2), requires_grad=True)",
+            "x = torch.ones(2, 2, requires_grad=True)",
+            f"Variable(...) returns a {type(v).__module__}.{type(v).__name__}",
+        ),
+        ThenNow(
+            "y.creator",
+            "y.grad_fn",
+            f"hasattr(loss, 'creator') is {hasattr(loss, 'creator')}; "
+            f"loss.grad_fn is {type(loss.grad_fn).__name__}",
+        ),
         ThenNow("loss.data[0]", "loss.item()", f"{old_index}; loss.item() = {loss.item()}"),
-        ThenNow("x.data (to step outside autograd)", "with torch.no_grad(): ... or x.detach()",
-                f"x.detach().requires_grad is {v.detach().requires_grad}"),
+        ThenNow(
+            "x.data (to step outside autograd)",
+            "with torch.no_grad(): ... or x.detach()",
+            f"x.detach().requires_grad is {v.detach().requires_grad}",
+        ),
     ]
 
 
@@ -166,7 +177,9 @@ EXAMPLES: dict[str, Example] = {
     "x³": Example(r"x^3", lambda x: x**3, lambda x: 3 * x**2),
     "sin(x)": Example(r"\sin x", torch.sin, torch.cos),
     "x·sin(x)": Example(r"x \sin x", lambda x: x * torch.sin(x), lambda x: torch.sin(x) + x * torch.cos(x)),
-    "exp(−x²) (a bell)": Example(r"e^{-x^2}", lambda x: torch.exp(-x * x), lambda x: -2 * x * torch.exp(-x * x)),
+    "exp(−x²) (a bell)": Example(
+        r"e^{-x^2}", lambda x: torch.exp(-x * x), lambda x: -2 * x * torch.exp(-x * x)
+    ),
     "sigmoid(x)": Example(r"\sigma(x)", torch.sigmoid, lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x))),
     "relu(x)": Example(r"\max(0, x)", torch.relu, lambda x: (x > 0).to(x.dtype)),
     "|x|": Example(r"|x|", torch.abs, torch.sign),
@@ -213,23 +226,14 @@ def run_example(name: str, reduction: str, lo: float, hi: float, n: int) -> Exam
     analytic = _reduction_weights(reduction, y.detach()) * ex.df(x.detach())
     diff = (x.grad - analytic).abs().max().item()
     return ExampleResult(
-        x.detach().tolist(), y.detach().tolist(), x.grad.tolist(), analytic.tolist(),
-        diff, type(out.grad_fn).__name__, grad_graph(out, {id(x): "x"}),
+        x.detach().tolist(),
+        y.detach().tolist(),
+        x.grad.tolist(),
+        analytic.tolist(),
+        diff,
+        type(out.grad_fn).__name__,
+        grad_graph(out, {id(x): "x"}),
     )
-
-
-def example_figure(r: ExampleResult, name: str, reduction: str) -> go.Figure:
-    """f(x), autograd's gradient and the hand-derived one on one chart."""
-    fig = go.Figure()
-    fig.add_scatter(x=r.x, y=r.y, name="f(x)", line=dict(color="#ee4c2c", width=2))
-    fig.add_scatter(x=r.x, y=r.grad, name="x.grad (autograd)", mode="markers",
-                    marker=dict(color="#2c6cee", size=7))
-    fig.add_scatter(x=r.x, y=r.analytic, name="by hand", line=dict(color="#222", dash="dot"))
-    fig.update_layout(
-        title=f"{name}, reduced with {reduction}", xaxis_title="x", height=420,
-        margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.15),
-    )
-    return fig
 
 
 def nice(v: float) -> str:
@@ -246,10 +250,13 @@ def fmt_values(values: list | float) -> str:
 
 def steps_table(w: Walkthrough) -> list[dict[str, str]]:
     """The walkthrough as rows for st.dataframe."""
-    return [{
-        "code": s.code,
-        "value": fmt_values(s.values),
-        "grad_fn": s.grad_fn or "None (a leaf: you made it)",
-        "requires_grad": str(s.requires_grad),
-        "is_leaf": str(s.is_leaf),
-    } for s in w.steps]
+    return [
+        {
+            "code": s.code,
+            "value": fmt_values(s.values),
+            "grad_fn": s.grad_fn or "None (a leaf: you made it)",
+            "requires_grad": str(s.requires_grad),
+            "is_leaf": str(s.is_leaf),
+        }
+        for s in w.steps
+    ]

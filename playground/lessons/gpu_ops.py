@@ -8,10 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
 import torch
 
-from playground.system import usable_cores
+from playground.core.system import usable_cores
 
 MAX_N = 4096  # 2·4096³ ≈ 137 GFLOP: about half a second on 2 CPU cores; never more than this
 MIN_N = 64
@@ -55,7 +54,10 @@ def placement_demo(cuda: bool | None = None) -> list[PlacementStep]:
     ]
     if cuda:
         steps += [
-            _run("(x.cuda() * 2).cpu()  # compute on the GPU, bring the result back", lambda: (x.cuda() * 2).cpu()),
+            _run(
+                "(x.cuda() * 2).cpu()  # compute on the GPU, bring the result back",
+                lambda: (x.cuda() * 2).cpu(),
+            ),
             _run("x + x.cuda()  # operands must share a device", lambda: x + x.cuda()),
         ]
     return steps
@@ -96,8 +98,13 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_matmul(n: int, device: str = "cpu", dtype: torch.dtype = torch.float32,
-                budget_s: float = PER_SIZE_BUDGET_S, max_repeats: int = 1000) -> Timing:
+def time_matmul(
+    n: int,
+    device: str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    budget_s: float = PER_SIZE_BUDGET_S,
+    max_repeats: int = 1000,
+) -> Timing:
     """Best time of one n×n float32 product on `device`, repeated within `budget_s`."""
     n = clamp_size(n)
     gen = torch.Generator().manual_seed(0)
@@ -117,8 +124,12 @@ def time_matmul(n: int, device: str = "cpu", dtype: torch.dtype = torch.float32,
     return Timing(device, n, best, repeats)
 
 
-def compare(n: int, devices: list[str], on_step: Callable[[float, str], None] | None = None,
-            total_budget_s: float = TOTAL_BUDGET_S) -> tuple[list[Timing], list[str]]:
+def compare(
+    n: int,
+    devices: list[str],
+    on_step: Callable[[float, str], None] | None = None,
+    total_budget_s: float = TOTAL_BUDGET_S,
+) -> tuple[list[Timing], list[str]]:
     """Time the sweep up to n on each device. Returns the timings and what was skipped because
     the total budget ran out. `on_step(fraction_done, message)` drives a progress bar."""
     sizes = sweep_sizes(n)
@@ -155,25 +166,3 @@ def speedup(timings: list[Timing], n: int) -> float | None:
     if ("cpu", n) in by and ("cuda", n) in by:
         return by[("cpu", n)] / by[("cuda", n)]
     return None
-
-
-COLORS = {"cpu": "#2c6cee", "cuda": "#76b900"}
-
-
-def timing_figure(timings: list[Timing]) -> go.Figure:
-    """Milliseconds per product against n, one line per device, log-log."""
-    fig = go.Figure()
-    for device in dict.fromkeys(t.device for t in timings):
-        ts = [t for t in timings if t.device == device]
-        fig.add_scatter(
-            x=[t.n for t in ts], y=[t.seconds * 1e3 for t in ts], name=device.upper(),
-            mode="lines+markers", line=dict(color=COLORS.get(device)),
-            customdata=[round(t.gflops, 1) for t in ts],
-            hovertemplate="n=%{x}: %{y:.3g} ms (%{customdata} GFLOP/s)<extra></extra>",
-        )
-    fig.update_layout(
-        title="One n×n float32 matrix product (best of repeats)", height=420,
-        xaxis=dict(title="n", type="log", tickvals=sorted({t.n for t in timings})),
-        yaxis=dict(title="milliseconds", type="log", dtick=1),  # one label per decade margin=dict(l=10, r=10, t=50, b=10),
-    )
-    return fig

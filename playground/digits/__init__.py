@@ -1,0 +1,1 @@
+"""A drawing on the canvas → MNIST-style model input, the model's answer, and robustness measures."""

@@ -1,0 +1,9 @@
+"""Every Plotly figure of the app, by page: training runs, drawings, the teaching pages.
+
+The engine, the drawing pipeline and the lessons compute plain data; only these modules turn it
+into pictures, so the rest of `playground` does not need plotly.
+"""
+
+from playground.figures import drawing, lessons, training
+
+__all__ = ["drawing", "lessons", "training"]

@@ -1,0 +1,102 @@
+"""What crosses the process boundary between the server and a training worker, as types.
+
+The server sends a worker `Preload`, `TrainRequest` or `Shutdown` on its request queue; the
+worker answers each run on its event queue with `Downloading`…, `Progress`… (the engine's own
+events), `Weights` or `Failed`, and always `Ended` last. Every message is a small frozen
+dataclass that pickles as it is: no bare tuples whose meaning depends on their position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import torch
+
+from playground.core.engine import Event
+
+
+class RunStatus(StrEnum):
+    """Where a run is in its life. The value is what the page shows."""
+
+    QUEUED = "queued"
+    LOADING = "loading data"
+    TRAINING = "training"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+    @property
+    def active(self) -> bool:
+        return self in (RunStatus.QUEUED, RunStatus.LOADING, RunStatus.TRAINING)
+
+
+# --- server → worker --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preload:
+    """Read MNIST from `root` now, while nobody waits for it (no answer)."""
+
+    root: str
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    run_id: int
+    params: dict[str, str]  # RunConfig.to_params(): plain strings, validated again in the worker
+    root: str
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    """Exit the worker's loop."""
+
+
+Request = Preload | TrainRequest | Shutdown
+
+
+# --- worker → server --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Downloading:
+    run_id: int
+    fraction: float  # 0..1
+    message: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    run_id: int
+    event: Event  # the engine's StepEvent, EpochEvent or DoneEvent
+
+
+@dataclass(frozen=True)
+class Weights:
+    run_id: int
+    state_dict: dict[str, torch.Tensor]  # on the CPU
+
+
+@dataclass(frozen=True)
+class Failed:
+    run_id: int
+    message: str  # for the visitor: no traceback, no server paths
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The last message of every run, whatever happened."""
+
+    run_id: int
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Not sent by the worker: `TrainingWorker.train` yields it when nothing came for a while,
+    so that its caller can look at its stop flag."""
+
+    run_id: int
+
+
+Reply = Downloading | Progress | Weights | Failed | Ended | Waiting

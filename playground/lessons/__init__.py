@@ -1,0 +1,1 @@
+"""The teaching pages' computations: dtypes, the autograd walkthrough, GPU operations."""
