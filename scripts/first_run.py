@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
 
 LIVE_TEXT = "() => document.body ? document.body.textContent : ''"
 

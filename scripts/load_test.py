@@ -50,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
 
 MAX_SESSIONS = 20
 DEFAULT_QUERY = "hidden=64&dropout=0.1&batch_size=512&epochs=1"

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from playground.core.config import RunConfig  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
 
 
 def headless(config: RunConfig, data_dir: Path, prefix: list[str]) -> float:

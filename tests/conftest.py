@@ -4,27 +4,12 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.fakemnist import make_fake_mnist
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
 
 
 @pytest.fixture(scope="session")
@@ -55,68 +40,12 @@ def real_mnist_dir() -> Path:
 # --- real browser -----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(
-    data_dir: Path, extra_env: dict[str, str] | None = None, prefix: list[str] | None = None
-) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` on a free loopback port; wait for /_stcore/health. `prefix`
-    goes before the command (`taskset -c 0`, say)."""
-    port = _free_port()
-    env = {**os.environ, "PLAYGROUND_DATA_DIR": str(data_dir), **(extra_env or {})}
-    proc = subprocess.Popen(
-        [
-            *(prefix or []),
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-    raise RuntimeError(f"streamlit did not come up on {url}:\n{output[-3000:]}")
-
-
 @pytest.fixture(scope="session")
 def app_url(fake_mnist_dir):
     """The app served on loopback with the small MNIST as its data directory."""
     proc, url = start_app(fake_mnist_dir)
     yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_app(proc)
 
 
 @pytest.fixture(scope="session")
@@ -138,13 +67,3 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
-
-
-def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait until the script run has finished: Streamlit marks the app 'notRunning'."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
-
-
-def assert_no_exception(page) -> None:
-    errors = page.locator("[data-testid='stException']")
-    assert errors.count() == 0, errors.first.inner_text()

@@ -3,7 +3,7 @@ digit and the probability chart, and Clear takes the answer away."""
 
 import pytest
 
-from tests.conftest import assert_no_exception, wait_for_app
+from tests.harness import assert_no_exception, wait_for_app
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@ on a freshly started server goes through app.py's navigation (not a bare pages f
 
 import pytest
 
-from tests.conftest import assert_no_exception, start_app, wait_for_app
+from tests.harness import assert_no_exception, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 

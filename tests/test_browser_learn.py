@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import assert_no_exception, wait_for_app
+from tests.harness import assert_no_exception, wait_for_app
 
 pytestmark = pytest.mark.browser
 

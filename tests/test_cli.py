@@ -105,5 +105,6 @@ def test_bench_compares_tutorial_loop_and_engine(fake_mnist_dir):
     for loop in ("tutorial", "engine"):
         assert report[loop]["seconds_per_epoch"] > 0
         assert 0 <= report[loop]["test_accuracy"] <= 1
-    assert report["ratio"] == report["tutorial"]["seconds_per_epoch"] / report["engine"]["seconds_per_epoch"]
+        assert len(report[loop]["epoch_seconds"]) == 1  # each loop trained the one epoch asked for
+    assert report["cuda_graph"] is False  # the CPU runs its steps eagerly
     assert "tutorial loop  epoch 1/1" in result.stderr

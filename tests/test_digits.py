@@ -138,9 +138,20 @@ def test_a_stray_speck_counts_as_empty():
     assert preprocessing.preprocess(image).empty
 
 
-def test_naive_baseline_squeezes_the_whole_image():
-    naive = preprocessing.naive(as_kind(stroke_image(), "transparent"))
-    assert naive.shape == (784,)
+def test_naive_baseline_squeezes_the_whole_image_without_centring():
+    """A bar in the canvas's top-left corner stays there in the naive 28×28, 10× smaller; the
+    MNIST steps crop it and centre its mass, as MNIST's digits are."""
+    corner = as_kind(stroke_image(box=(10, 10, 90, 40)), "transparent")
+
+    def centre_of_ink(flat: torch.Tensor) -> tuple[float, float]:
+        pixels = (flat - flat.min()).reshape(28, 28)
+        rows, cols = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+        return float((pixels * rows).sum() / pixels.sum()), float((pixels * cols).sum() / pixels.sum())
+
+    row, col = centre_of_ink(preprocessing.naive(corner))
+    assert row == pytest.approx(5.0, abs=0.6) and col == pytest.approx(2.5, abs=0.6)  # (50, 25) / 10
+    row, col = centre_of_ink(preprocessing.preprocess(corner).model_input)
+    assert row == pytest.approx(14, abs=1) and col == pytest.approx(14, abs=1)
 
 
 def test_load_image_gives_rgba(tmp_path):

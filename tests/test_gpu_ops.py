@@ -9,17 +9,46 @@ from playground.lessons import gpu_ops
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
 
 
-def test_placement_without_gpu_shows_the_real_errors():
-    steps = {s.code: s for s in gpu_ops.placement_demo(cuda=False)}
+def run_as_shown(code: str, namespace: dict) -> object:
+    """Run a line of the lesson as a learner would type it: statements, then the last expression."""
+    *statements, last = code.split("  #")[0].split("; ")
+    for statement in statements:
+        exec(statement, namespace)
+    if last.startswith("device = "):
+        exec(last, namespace)
+        return namespace["device"]
+    return eval(last, namespace)
+
+
+def test_each_placement_line_shows_what_running_it_gives_on_this_machine():
+    """Computed two ways: the lesson's result for each line equals running the line's text here."""
+    namespace = {"torch": torch}
+    steps = gpu_ops.placement_demo()
+    assert len(steps) >= 6
+    for step in steps:
+        try:
+            value = run_as_shown(step.code, namespace)
+        except (RuntimeError, AssertionError) as err:
+            assert not step.ok and step.result.startswith(f"{type(err).__name__}: "), step
+            assert str(err).splitlines()[0].startswith(step.result.split(": ", 1)[1]), step
+        else:
+            assert step.ok and step.result == str(value), step
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="shows the errors of a machine without CUDA")
+def test_without_a_gpu_the_cuda_lines_show_their_errors():
+    steps = {s.code: s for s in gpu_ops.placement_demo()}
     assert steps["torch.cuda.is_available()"].result == "False"
     assert steps["x.to(device).device"].result == "cpu"
-    if not torch.cuda.is_available():
-        failed = steps["x.cuda().device"]
-        assert not failed.ok and failed.result.startswith("RuntimeError")
+    for line in ("x.cuda().device", 'torch.zeros(2, 3, device="cuda").device'):
+        assert not steps[line].ok and steps[line].result.startswith(("RuntimeError", "AssertionError"))
 
 
-def test_pick_device():
-    assert gpu_ops.pick_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+def test_the_picked_device_is_the_one_the_lesson_shows_and_it_computes():
+    shown = {s.code: s.result for s in gpu_ops.placement_demo()}
+    device = gpu_ops.pick_device()
+    assert shown['device = torch.device("cuda" if torch.cuda.is_available() else "cpu")'] == str(device)
+    assert torch.arange(4.0, device=device).sum().item() == 6.0
 
 
 def test_sizes_are_capped():

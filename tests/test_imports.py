@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.harness import ROOT
 
 PACKAGE = ROOT / "playground"
 UI_LIBRARIES = {"streamlit", "streamlit_drawable_canvas"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM
+from tests.harness import CHROMIUM
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,7 @@ def test_three_concurrent_sessions_train_and_draw_without_errors(fake_mnist_dir)
         pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium (bash run.sh test does this)")
     # A subprocess: the script runs its own asyncio loop, which must not meet the sync Playwright
     # of the other browser tests in this pytest process.
-    # The tutorial's network for 10 epochs: about 4 s a run on the small MNIST here, long enough
+    # The tutorial's network for 25 epochs: about 10 s a run on the small MNIST here, long enough
     # for the runs behind it to show their queue place (the worker is warm by the time of the
     # click, so a run of the script's default config is over in a blink).
     done = subprocess.run(
@@ -32,15 +32,15 @@ def test_three_concurrent_sessions_train_and_draw_without_errors(fake_mnist_dir)
             "--data-dir",
             str(fake_mnist_dir),
             "--query",
-            "batch_size=64&epochs=10",
+            "batch_size=64&epochs=25",
             "--timeout",
-            "150",
+            "400",
             "--json",
         ],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=200,
+        timeout=480,
     )
     assert done.stdout.strip(), done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])

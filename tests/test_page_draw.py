@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
 from tests.drawings import as_picture, draw_digit
+from tests.harness import ROOT
 
 SEAM = "draw_synthetic_image"
 

@@ -1,12 +1,12 @@
 """AppTest: the train page's logic on the small MNIST (controls, a short run, the URL)."""
 
 import json
-import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.core.config import FAST, TUTORIAL, RunConfig
+from tests.harness import wait_until
 
 PAGE = "pages/train.py"
 
@@ -37,10 +37,7 @@ def live_read_out(at) -> dict:
 def train_until_done(at, timeout=120):
     button(at, "▶ Train").click().run()
     history = at.session_state["run_history"]
-    deadline = time.time() + timeout
-    while history.active is not None:
-        assert time.time() < deadline
-        time.sleep(0.3)
+    wait_until(lambda: history.active is None, timeout, what="the run to end")
     return at.run(), history.records[-1]
 
 
@@ -60,9 +57,12 @@ def test_defaults_are_the_tutorial_and_go_into_the_url(app):
 def test_opening_the_page_readies_a_training_worker(app):
     from playground.hosting.shared import workers
 
+    pool = workers()
+    wait_until(lambda: not pool._busy.get("cpu"), what="earlier tests' runs to end")
+    pool.close()  # so that no earlier test's idle worker can answer for this page
+    assert not pool._idle.get("cpu")
     open_train(app)
-    ready = [w for w in workers()._idle.get("cpu", []) if w.alive]
-    assert ready or workers()._busy.get("cpu"), "no worker process waiting for the first run"
+    assert [w for w in pool._idle.get("cpu", []) if w.alive], "no worker process waiting for the first run"
 
 
 def test_url_config_is_used_and_round_trips(app):
@@ -182,19 +182,16 @@ def test_a_run_keeps_going_across_pages_and_control_changes(app):
     button(at, "▶ Train").click().run()
     history = at.session_state["run_history"]
     record = history.active
-    deadline = time.time() + 60
-    while len(record.steps) < 3:
-        assert time.time() < deadline
-        time.sleep(0.1)
+    wait_until(lambda: len(record.steps) >= 3, what="the run's first steps")
     at.slider(key="w_epochs").set_value(7).run()  # applies to the next run only
     at.switch_page("pages/autograd.py").run()
     seen = len(record.steps)
-    time.sleep(1)
+    wait_until(lambda: len(record.steps) > seen, what="the run to train on while its page is closed")
     at.switch_page(PAGE).run()
     assert history.active is record and record.config.epochs == 100 and len(record.steps) > seen
     assert at.session_state["train_config"].epochs == 7
     live = live_read_out(at)  # the live chart picks the run up again
     assert len(live["figure"]["data"][0]["x"]) > 0 and "s left" in live["label"]
     button(at, "■ Stop").click().run()
-    history.wait(10)
+    history.wait(120)
     assert record.status == "stopped"

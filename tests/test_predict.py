@@ -13,7 +13,7 @@ from playground.__main__ import main
 from playground.core import checkpoint
 from playground.core.config import RunConfig
 from playground.core.model import build_model
-from playground.digits import predict
+from playground.digits import predict, preprocessing
 from tests.drawings import as_picture, draw_digit
 
 KINDS = ["transparent", "black-on-white", "white-on-black"]
@@ -128,7 +128,14 @@ def test_a_bad_upload_raises_a_clear_error():
         predict.upload_source(b"\x00garbage", "x.pt")
 
 
-def test_predict_runs_the_model_where_it_lives():
-    model = predict.load_default()[0]
-    prediction = predict.predict(model, torch.zeros(784))
-    assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+def test_predict_answers_from_the_model_and_reports_its_layers():
+    """Computed two ways: the answer of `predict` equals the model's own forward pass, and the
+    activations it reports are the hidden layers' widths, for a real drawn digit."""
+    model, config = predict.load_default()[:2]
+    model_input = preprocessing.preprocess(as_picture(draw_digit(7), "transparent")).model_input
+    prediction = predict.predict(model, model_input.double())  # any dtype the page may hand it
+    with torch.no_grad():
+        direct = model(model_input.reshape(1, -1)).exp()[0].numpy()
+    assert prediction.probabilities == pytest.approx(direct, abs=1e-6)
+    assert int(prediction.probabilities.argmax()) == 7
+    assert [len(a) for a in prediction.activations] == list(config.hidden)

@@ -1,23 +1,15 @@
 """Background runs: a worker process trains, stop keeps the model, slots queue runs, sessions
 are separate."""
 
-import time
-
 import pytest
 
 from playground.core.config import RunConfig
 from playground.hosting.messages import RunStatus
 from playground.hosting.runs import RunHistory
 from playground.hosting.slots import RunSlots
+from tests.harness import wait_until
 
 CONFIG = RunConfig(hidden=(32,), dropout=(0.1,), batch_size=32, epochs=2, device="cpu")
-
-
-def wait_until(condition, timeout=60.0):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_a_run_trains_in_the_background_and_keeps_its_model(fake_mnist_dir):
@@ -45,18 +37,19 @@ def test_stop_keeps_the_partly_trained_model(fake_mnist_dir):
     record = history.start(CONFIG.replace(epochs=100), fake_mnist_dir, RunSlots())
     wait_until(lambda: len(record.steps) >= 3)
     history.stop()
-    history.wait(10)
+    history.wait(120)
     assert record.status == RunStatus.STOPPED and record.done.stopped
-    assert record.done.steps_completed < 100 * 19 and record.model is not None
+    # The worker may run ahead of the stop by a few steps on a loaded machine, never to the end.
+    assert 3 <= record.done.steps_completed < 100 * 19 and record.model is not None
     fraction, label = record.progress()
-    assert 0 < fraction < 0.1 and label.endswith("stopped (the model trained so far is kept)")
+    assert 0 < fraction < 1 and label.endswith("stopped (the model trained so far is kept)")
     assert history.trained() == [record]
 
 
 def test_missing_data_fails_the_run_with_instructions(tmp_path):
     history = RunHistory()
     record = history.start(CONFIG, tmp_path, RunSlots())
-    history.wait(30)
+    history.wait(60)
     assert record.status == RunStatus.FAILED and "MNIST/raw" in record.error
     assert history.trained() == []
 
@@ -90,14 +83,16 @@ def test_slots_queue_runs_beyond_the_limit(fake_mnist_dir):
 def test_stopping_a_queued_run_leaves_the_queue(fake_mnist_dir):
     slots = RunSlots({"cpu": 1})
     first, second = RunHistory(), RunHistory()
-    first.start(CONFIG.replace(epochs=100), fake_mnist_dir, slots)
+    a = first.start(CONFIG.replace(epochs=100), fake_mnist_dir, slots)
+    wait_until(lambda: a.steps, what="the first run to hold the slot")  # else b could take it first
     b = second.start(CONFIG, fake_mnist_dir, slots)
     wait_until(lambda: b.queue_position == 1)
     second.stop()
-    second.wait(5)
+    second.wait(60)
     assert b.status == RunStatus.STOPPED and b.model is None and slots.position("cpu", b.id) == 0
+    assert a.status == RunStatus.TRAINING  # the running run is not touched by the other's stop
     first.stop()
-    first.wait(10)
+    first.wait(60)
 
 
 def test_delete_and_trim(fake_mnist_dir):
@@ -121,7 +116,7 @@ def test_a_worker_that_dies_fails_its_run_with_a_message(fake_mnist_dir):
     run = BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start()
     wait_until(lambda: len(record.steps) >= 2)
     run._worker.process.kill()  # as the kernel's OOM killer would
-    run.join(10)
+    run.join(60)
     assert record.status == RunStatus.FAILED and "ended unexpectedly" in record.error
     fresh = pool.acquire("cpu")  # the next run gets a fresh worker
     assert fresh.alive and fresh is not run._worker
@@ -137,7 +132,7 @@ def test_a_session_that_ends_stops_its_run(fake_mnist_dir):
     run = history._runs[record.id]
     del history  # Streamlit drops a session's state when the session ends
     gc.collect()
-    run.join(10)
+    run.join(60)
     assert record.status == RunStatus.STOPPED
 
 
@@ -150,10 +145,9 @@ def test_browser_registry_keeps_histories_across_sessions_until_unseen(fake_mnis
     assert registry.history("browser-b") is not mine  # another browser: its own
     record = mine.start(CONFIG.replace(epochs=100), fake_mnist_dir, RunSlots())
     wait_until(lambda: len(record.steps) >= 2)
-    time.sleep(0.6)
-    registry.history("browser-b")  # a visit prunes browsers unseen for longer than the ttl
-    assert len(registry) == 1
-    mine.wait(10)
+    # A visit prunes browsers unseen for longer than the ttl: visit until browser-a's has passed.
+    wait_until(lambda: registry.history("browser-b") and len(registry) == 1, what="browser-a pruned")
+    mine.wait(60)
     assert record.status == RunStatus.STOPPED and record.model is not None
 
 
@@ -172,10 +166,10 @@ def test_a_prewarmed_worker_trains_the_first_run(fake_mnist_dir):
     assert run._worker is warm  # the run did not start a process of its own
     assert pool.prewarm("cpu") is False  # busy training: no second worker
     run.stop()
-    run.join(10)
+    run.join(60)
     assert pool._idle["cpu"] == [warm]  # back in the pool for the next run
     warm.process.kill()
-    warm.process.join(5)
+    warm.process.join(60)
     assert pool.prewarm("cpu") is True  # a dead worker does not count
     pool.close()
 
@@ -196,10 +190,7 @@ def test_a_prewarmed_worker_reads_mnist_before_the_first_run(real_mnist_dir):
     preloaded.prewarm("cpu", str(real_mnist_dir))
     pids = bare._idle["cpu"][0].process.pid, preloaded._idle["cpu"][0].process.pid
     # MNIST resident as float32: (60000 + 10000) × 784 × 4 bytes ≈ 220 MB more than torch alone.
-    deadline = time.time() + 60
-    while _rss_mb(pids[1]) - _rss_mb(pids[0]) < 150 and time.time() < deadline:
-        time.sleep(0.5)
-    assert _rss_mb(pids[1]) - _rss_mb(pids[0]) >= 150, [_rss_mb(p) for p in pids]
+    wait_until(lambda: _rss_mb(pids[1]) - _rss_mb(pids[0]) >= 150, what="MNIST in the preloaded worker")
     bare.close()
     preloaded.close()
 

@@ -137,8 +137,8 @@ def model_sources(trained: Sequence[TrainedRun], uploaded: ModelSource | None = 
 @torch.inference_mode()
 def predict(model: MLP, model_input: torch.Tensor) -> Prediction:
     """(784,) normalised input → probabilities and each hidden layer's activations."""
-    device = next(model.parameters()).device
-    x = model_input.reshape(1, -1).to(device)  # (1, 784)
+    weight = next(model.parameters())
+    x = model_input.reshape(1, -1).to(weight.device, weight.dtype)  # (1, 784), where the model lives
     probabilities = model(x).exp()[0]  # (10,)
     activations = [layer[0].cpu().numpy() for layer in model.activations(x)]
     return Prediction(probabilities.cpu().numpy(), activations)

@@ -165,12 +165,14 @@ class TrainingWorker:
             if isinstance(message, Ended):
                 return
 
-    def close(self) -> None:
+    def close(self, timeout: float = 5.0) -> None:
+        """Ask the worker to exit (it may still be importing torch); kill it after `timeout`."""
         if self.alive:
             self.requests.put(Shutdown())
-            self.process.join(5)
+            self.process.join(timeout)
         if self.alive:
             self.process.kill()
+            self.process.join(5)
 
 
 class WorkerPool:

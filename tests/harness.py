@@ -1,0 +1,91 @@
+"""What the tests and the measurement scripts share: waiting for an event with a deadline, and
+the app under `streamlit run` on a free loopback port with Debian's Chromium to open it.
+No pytest here, so that `scripts/` can use it outside a test run."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], timeout: float = 120.0, what: str = "the condition") -> T:
+    """Poll `condition` until it returns something truthy and return that. The deadline is
+    generous on purpose: it only bounds a hang, it never measures speed (the suite runs on
+    a loaded 2-core machine)."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(
+    data_dir: Path, extra_env: dict[str, str] | None = None, prefix: list[str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` on a free loopback port; wait for /_stcore/health. `prefix`
+    goes before the command (`taskset -c 0`, say)."""
+    port = _free_port()
+    env = {**os.environ, "PLAYGROUND_DATA_DIR": str(data_dir), **(extra_env or {})}
+    command = [
+        *(prefix or []),
+        *(sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"),
+        *("--server.port", str(port), "--server.address", "127.0.0.1"),
+        *("--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"),
+    ]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+    raise RuntimeError(f"streamlit did not come up on {url}:\n{output[-3000:]}")
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def wait_for_app(page, timeout: float = 60_000) -> None:
+    """Wait until the script run has finished: Streamlit marks the app 'notRunning'."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+
+
+def assert_no_exception(page) -> None:
+    errors = page.locator("[data-testid='stException']")
+    assert errors.count() == 0, errors.first.inner_text()
