@@ -64,6 +64,6 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(120_000)  # generous: the suite runs on loaded 2-core machines
     yield page
     context.close()

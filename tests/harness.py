@@ -81,7 +81,7 @@ def stop_app(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def wait_for_app(page, timeout: float = 60_000) -> None:
+def wait_for_app(page, timeout: float = 120_000) -> None:
     """Wait until the script run has finished: Streamlit marks the app 'notRunning'."""
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
 

@@ -32,7 +32,7 @@ def test_drawing_a_seven_gets_an_answer_and_the_probability_chart(page, app_url)
 
     draw(page, SEVEN)
     chart = page.locator(".js-plotly-plot").first
-    chart.wait_for(timeout=30_000)
+    chart.wait_for()
     wait_for_app(page)
     assert_no_exception(page)
     assert page.locator("[data-testid='stMetricValue']").first.inner_text().strip() == "7"

@@ -34,7 +34,7 @@ def test_gpu_page(page, app_url):
     page.get_by_text("torch.cuda.is_available()").first.wait_for()
     page.get_by_role("button", name="Time it").click()
     chart = page.locator(".js-plotly-plot").first
-    chart.wait_for(timeout=60_000)
+    chart.wait_for()
     wait_for_app(page)
     ys = chart.evaluate("el => el.data[0].y")
     assert len(ys) == 5 and all(y > 0 for y in ys)  # 64 … 1024, in milliseconds
@@ -47,7 +47,7 @@ def test_autograd_page(page, app_url):
     value = grad.locator("[data-testid='stMetricValue']")
     expect(value).to_have_text("4.5")
     graph = page.locator("[data-testid='stGraphVizChart'] svg").first
-    graph.wait_for(timeout=30_000)
+    graph.wait_for()
     assert "MeanBackward0" in graph.text_content()
     assert page.locator(".js-plotly-plot").count() >= 1
     # one step right on the x slider (1.0 → 1.5): autograd now says 3/2 · 3.5

@@ -17,7 +17,7 @@ CURVE_POINTS = (
 def live_frame(page):
     """The live read-out's frame (ui/live_run.py draws it in an iframe of its own)."""
     iframe = page.locator("iframe[src*='live_run']")
-    iframe.wait_for(timeout=30_000)
+    iframe.wait_for()
     return iframe.element_handle().content_frame()
 
 
@@ -27,6 +27,11 @@ def wait_for_points(page, more_than, timeout=120):
         timeout,
         what=f"the live chart to have more than {more_than} points",
     )
+
+
+# A run that cannot end before the test presses Stop, however slowly a loaded machine brings the
+# page its Stop button: minutes of training (100 epochs of 2048×2048 at batch 8 on the small MNIST).
+LONG_RUN = "hidden=2048,2048&dropout=0.1,0.1&batch_size=8&epochs=100"
 
 
 def open_train(page, app_url, query):
@@ -58,7 +63,7 @@ def test_train_from_url_chart_updates_and_accuracy_appears(page, app_url):
 
 
 def test_stop_mid_run_keeps_the_partial_model(page, app_url):
-    open_train(page, app_url, "hidden=64&dropout=0.1&batch_size=8&epochs=100")
+    open_train(page, app_url, LONG_RUN)
     page.get_by_role("button", name="▶ Train").click()
     wait_for_points(page, 3)
     page.get_by_role("button", name="■ Stop").click()
@@ -72,7 +77,7 @@ def test_stop_mid_run_keeps_the_partial_model(page, app_url):
 
 
 def test_reload_mid_run_finds_the_run_and_keeps_its_model(page, app_url):
-    open_train(page, app_url, "hidden=64&dropout=0.1&batch_size=8&epochs=100")
+    open_train(page, app_url, LONG_RUN)
     page.get_by_role("button", name="▶ Train").click()
     wait_for_points(page, 3)
     page.reload()  # a new Streamlit session in the same browser
