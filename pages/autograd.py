@@ -18,6 +18,11 @@ st.markdown(
 )
 
 # --- the tutorial's example -------------------------------------------------------------------
+st.page_link(
+    "pages/draw.py",
+    label="Autograd in action: draw a digit and see which pixels made the network's answer",
+    icon="✏️",
+)
 st.subheader("The tutorial's example")
 per_element = st.toggle("Set each element of x", key="ag_per_element")
 if per_element:

@@ -13,7 +13,7 @@ from streamlit_drawable_canvas import st_canvas  # raises outside `streamlit run
 
 from playground import figures
 from playground.core import checkpoint
-from playground.digits import predict, preprocessing
+from playground.digits import predict, preprocessing, saliency
 from ui import session
 
 CANVAS = 280  # px; a digit drawn to fill it is shrunk about 10× to MNIST's 20 px box
@@ -125,6 +125,18 @@ if result is not None and result.prediction is not None:
     ]
     for col, (pixels, caption) in zip(cols, pictures):
         col.image(preprocessing.enlarge(pixels, 140), caption=caption, width=140)
+
+    st.subheader(f"Which pixels made it say {result.prediction.digit}")
+    st.caption(
+        "Autograd on your drawing: the gradient of each digit's log-probability with respect to the "
+        "28×28 input. Red pixels: more ink there would make the model surer of that digit; blue: "
+        "less sure. The answer on the left, the runner-up on the right."
+    )
+    st.page_link("pages/autograd.py", label="How autograd computes a gradient like this", icon="🔁")
+    explained = saliency.top_two(source.model, steps.model_input, result.prediction.probabilities)
+    for col, item in zip(st.columns(2), explained):
+        probability = float(result.prediction.probabilities[item.digit])
+        col.plotly_chart(figures.inside.saliency_figure(item, probability), key=f"draw_saliency_{item.digit}")
 
     st.subheader("How the hidden layers respond")
     st.caption("Each square is one unit after its activation; bright units fire for this drawing.")

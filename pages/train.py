@@ -10,6 +10,7 @@ from playground import export, figures
 from playground.core import data
 from playground.hosting import shared
 from ui import session, train_controls, train_results
+from ui.code_panel import code_panel
 from ui.live_run import live_run
 
 st.title("🏋️ Train the tutorial's network")
@@ -32,6 +33,7 @@ left, right = st.columns([1.3, 2], gap="large")
 with left:
     config = train_controls.controls()
     train_controls.write_url(config)
+    code_panel(config)
 shared.prewarm_worker(config.device, session.data_dir())
 
 with right:

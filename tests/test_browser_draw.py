@@ -42,6 +42,11 @@ def test_drawing_a_seven_gets_an_answer_and_the_probability_chart(page, app_url)
     )
     assert len(probabilities) == 10 and abs(sum(probabilities) - 1) < 1e-3
     assert max(probabilities) == probabilities[7]
+    page.get_by_text("Which pixels made it say 7").wait_for()  # the saliency of the answer…
+    titles = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot'), el => el.layout.title.text || '')"
+    )
+    assert sum("Why " in t for t in titles) == 2, titles  # …and of the runner-up
 
     page.get_by_role("button", name="Clear").click()
     page.get_by_text("Draw a digit first").first.wait_for()

@@ -30,8 +30,8 @@ def wait_for_points(page, more_than, timeout=120):
 
 
 # A run that cannot end before the test presses Stop, however slowly a loaded machine brings the
-# page its Stop button: minutes of training (100 epochs of 2048×2048 at batch 8 on the small MNIST).
-LONG_RUN = "hidden=2048,2048&dropout=0.1,0.1&batch_size=8&epochs=100"
+# page its Stop button: minutes of training (100 epochs of 1024×1024 at batch 8 on the small MNIST).
+LONG_RUN = "hidden=1024,1024&dropout=0.1,0.1&batch_size=8&epochs=100"
 
 
 def open_train(page, app_url, query):
@@ -59,6 +59,10 @@ def test_train_from_url_chart_updates_and_accuracy_appears(page, app_url):
     assert frame.locator("#track").get_attribute("aria-valuenow") == "100"
     page.get_by_text("Final test accuracy").wait_for(timeout=240_000)
     assert page.get_by_text("Compare runs").count() == 1
+    page.get_by_role("tab", name="First layer").click()  # what each first-layer unit learned
+    page.get_by_text("First layer: units ranked 1–64").wait_for()
+    page.get_by_text("The code of this run, as you set it").click()  # the code beside the sliders
+    page.get_by_text("nn.Linear").first.wait_for()
     assert_no_exception(page)
 
 

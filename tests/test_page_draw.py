@@ -37,7 +37,7 @@ def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
     assert not at.exception
     assert at.metric[0].value == "7"
     charts = at.get("plotly_chart")
-    assert len(charts) == 3  # probabilities + two hidden layers of the tutorial model
+    assert len(charts) == 5  # probabilities, the answer's and runner-up's saliency, two hidden layers
     assert len(at.get("image")) == 4  # drawing, cropped, 20×20, 28×28
     assert any("ms on the server" in c.value for c in at.caption)
 
@@ -78,8 +78,8 @@ def test_the_latest_trained_run_answers_once_there_is_one(draw_page):
     assert not at.exception
     assert any("Run 2, trained in this session" in c.value for c in at.caption)
     assert at.selectbox[0].value.key == f"run:{history.records[1].id}"
-    assert len(at.get("plotly_chart")) == 2  # probabilities + its one hidden layer
+    assert len(at.get("plotly_chart")) == 4  # probabilities, two saliency maps, its one hidden layer
 
     at.selectbox[0].select_index(len(at.selectbox[0].options) - 1).run()  # the shipped model
     assert any("default model shipped" in c.value for c in at.caption)
-    assert len(at.get("plotly_chart")) == 3  # the tutorial model has two hidden layers
+    assert len(at.get("plotly_chart")) == 5  # answer, two saliency maps, the two hidden layers

@@ -12,6 +12,7 @@ from playground.core import checkpoint
 from playground.core.config import RunConfig
 from playground.core.model import architecture_rows, parameter_count
 from playground.hosting.runs import RunHistory, RunRecord
+from ui.first_layer import first_layer
 
 GALLERY_SIZE = 24
 
@@ -29,11 +30,15 @@ def results(history: RunHistory) -> None:
     cols[2].metric("Parameters", f"{parameter_count(record.model):,}")
     cols[3].metric("Time per epoch", f"{record.seconds_per_epoch:.2f} s" if record.seconds_per_epoch else "–")
     cols[4].metric("Epochs done", f"{record.done.epochs_completed}/{record.config.epochs}")
-    confusion_tab, mistakes_tab, architecture_tab = st.tabs(["Confusion matrix", "Mistakes", "Architecture"])
+    confusion_tab, mistakes_tab, first_layer_tab, architecture_tab = st.tabs(
+        ["Confusion matrix", "Mistakes", "First layer", "Architecture"]
+    )
     with confusion_tab:
         st.plotly_chart(figures.training.confusion_figure(evaluation.confusion), key=f"confusion-{record.id}")
     with mistakes_tab:
         _mistakes(record)
+    with first_layer_tab:
+        first_layer(record.model, key=str(record.id))
     with architecture_tab:
         st.dataframe(pd.DataFrame(architecture_rows(record.config)), hide_index=True)
         st.caption(export.summary(record.config))

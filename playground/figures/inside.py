@@ -1,0 +1,76 @@
+"""Pictures of what a network learned: first-layer weights as a grid of 28×28 tiles, and the
+saliency of a drawing (which pixels pushed the answer up or down). Both use one diverging colour
+scale centred on 0: red for positive, blue for negative, white for nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from playground.digits.saliency import Saliency
+
+DIVERGING = "RdBu_r"  # blue (negative) → white (0) → red (positive)
+
+
+def weights_grid(pictures: np.ndarray, units: list[int], columns: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Tile the chosen units' (28, 28) pictures row by row with one blank pixel between tiles.
+    Returns the grid and, per cell, the unit shown there (-1 in the gaps)."""
+    side = pictures.shape[-1]
+    rows = -(-len(units) // columns)
+    step = side + 1
+    grid = np.full((rows * step - 1, columns * step - 1), np.nan, dtype=np.float32)
+    owner = np.full(grid.shape, -1)
+    for k, unit in enumerate(units):
+        r, c = divmod(k, columns)
+        grid[r * step : r * step + side, c * step : c * step + side] = pictures[unit]
+        owner[r * step : r * step + side, c * step : c * step + side] = unit
+    return grid, owner
+
+
+def weights_figure(pictures: np.ndarray, units: list[int], title: str, columns: int = 8) -> go.Figure:
+    grid, owner = weights_grid(pictures, units, columns)
+    limit = float(np.nanmax(np.abs(grid))) or 1.0
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid,
+            customdata=owner,
+            colorscale=DIVERGING,
+            zmid=0,
+            zmin=-limit,
+            zmax=limit,
+            hoverongaps=False,
+            hovertemplate="unit %{customdata}: weight %{z:.3f}<extra></extra>",
+            colorbar=dict(title="weight", thickness=12),
+        )
+    )
+    figure.update_layout(
+        title=title,
+        height=60 + round(560 * grid.shape[0] / grid.shape[1]),  # square pixels at ~560 px wide
+        margin=dict(l=10, r=10, t=40, b=10),
+        xaxis=dict(visible=False, scaleanchor="y", constrain="domain"),
+        yaxis=dict(visible=False, autorange="reversed"),
+    )
+    return figure
+
+
+def saliency_figure(item: Saliency, probability: float) -> go.Figure:
+    limit = float(np.abs(item.gradient).max()) or 1.0
+    figure = go.Figure(
+        go.Heatmap(
+            z=item.gradient,
+            colorscale=DIVERGING,
+            zmid=0,
+            zmin=-limit,
+            zmax=limit,
+            hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
+            colorbar=dict(thickness=10),
+        )
+    )
+    figure.update_layout(
+        title=f"Why {item.digit} ({probability:.0%})",
+        height=300,
+        margin=dict(l=10, r=10, t=40, b=10),
+        xaxis=dict(visible=False, scaleanchor="y", constrain="domain"),
+        yaxis=dict(visible=False, autorange="reversed"),
+    )
+    return figure

@@ -1,0 +1,130 @@
+"""Looking inside the network: first-layer weight pictures, which pixels made the answer
+(autograd checked against finite differences), and the code panel beside the sliders."""
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from playground import export
+from playground.core.config import TUTORIAL, RunConfig
+from playground.core.first_layer import first_layer_weights, units_by_strength
+from playground.core.model import build_model
+from playground.digits import predict, preprocessing, saliency
+from playground.figures.inside import saliency_figure, weights_figure, weights_grid
+from tests.drawings import as_picture, draw_digit
+from tests.harness import ROOT
+from ui.code_panel import changed_lines
+
+TINY = RunConfig(hidden=(8,), dropout=(0.0,), epochs=1)
+
+
+def tiny_model_with_known_weights() -> torch.nn.Module:
+    model = build_model(TINY).eval()
+    with torch.no_grad():
+        linear = model.hidden[0][0]
+        linear.weight.copy_(torch.randn(8, 784, generator=torch.Generator().manual_seed(0)))
+        linear.weight[1] *= -10  # unit 1: by far the largest norm
+    return model
+
+
+def test_each_tile_of_the_weights_picture_is_its_units_weights():
+    model = tiny_model_with_known_weights()
+    pictures = first_layer_weights(model)
+    assert pictures.shape == (8, 28, 28)
+    weight = model.hidden[0][0].weight.detach()
+    norms = np.sqrt((weight.numpy() ** 2).sum(axis=1))
+    assert units_by_strength(pictures) == sorted(range(8), key=lambda u: -norms[u])
+    assert units_by_strength(pictures)[0] == 1
+    grid, owner = weights_grid(pictures.numpy(), [1, 2, 0], columns=2)
+    assert grid.shape == (28 + 1 + 28, 28 + 1 + 28)  # two rows of two tiles, one blank pixel apart
+    np.testing.assert_array_equal(grid[:28, :28], weight[1].reshape(28, 28).numpy())  # row 0, col 0
+    np.testing.assert_array_equal(grid[:28, 29:], weight[2].reshape(28, 28).numpy())  # row 0, col 1
+    np.testing.assert_array_equal(grid[29:, :28], weight[0].reshape(28, 28).numpy())  # row 1, col 0
+    assert np.isnan(grid[28]).all() and np.isnan(grid[29:, 29:]).all()  # gaps and the empty tile
+    assert owner[0, 0] == 1 and owner[30, 30] == -1
+    figure = weights_figure(pictures.numpy(), [1, 2, 0], "t", columns=2)
+    heatmap = figure.data[0]
+    np.testing.assert_array_equal(np.asarray(heatmap.z), grid)  # what the page draws, unchanged
+    assert heatmap.zmid == 0 and heatmap.zmin == -heatmap.zmax  # centred on 0
+
+
+def test_weights_are_read_from_the_model_not_copied_by_reference():
+    model = tiny_model_with_known_weights()
+    pictures = first_layer_weights(model)
+    with torch.no_grad():
+        model.hidden[0][0].weight.zero_()  # training goes on…
+    assert pictures.abs().sum() > 0  # …the snapshot shown stays as it was
+
+
+def finite_difference(model, x: torch.Tensor, digit: int, pixel: int, eps: float = 1e-4) -> float:
+    up, down = x.clone(), x.clone()
+    up[pixel] += eps
+    down[pixel] -= eps
+    with torch.no_grad():
+        return float((model(up[None])[0, digit] - model(down[None])[0, digit]) / (2 * eps))
+
+
+def test_saliency_equals_finite_differences_on_a_drawn_digit():
+    """Computed two ways, micrograd-style: autograd's gradient and central differences, in
+    float64 so that the differences are exact enough to compare."""
+    model = predict.load_default()[0]
+    model64 = build_model(predict.load_default()[1]).double().eval()
+    model64.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
+    x = preprocessing.preprocess(as_picture(draw_digit(7), "transparent")).model_input.double()
+    item = saliency.saliency(model64, x, 7)
+    rng = np.random.default_rng(0)
+    ink = np.flatnonzero(x.numpy() > x.numpy().min())
+    for pixel in [*rng.choice(ink, 4, replace=False), *rng.choice(784, 4, replace=False)]:
+        expected = finite_difference(model64, x, 7, int(pixel))
+        assert item.gradient.reshape(-1)[pixel] == pytest.approx(expected, rel=1e-4, abs=1e-7)
+    assert all(p.grad is None for p in model64.parameters())  # the shared model is not written to
+    float_item = saliency.saliency(model, x.float(), 7)  # the page's float32 model agrees
+    np.testing.assert_allclose(float_item.gradient, item.gradient, rtol=1e-3, atol=1e-4)
+
+
+def test_top_two_explains_the_answer_and_the_runner_up():
+    model = predict.load_default()[0]
+    x = preprocessing.preprocess(as_picture(draw_digit(7), "transparent")).model_input
+    answer = predict.predict(model, x)
+    first, second = saliency.top_two(model, x, answer.probabilities)
+    ranked = np.argsort(answer.probabilities)[::-1]
+    assert (first.digit, second.digit) == (7, int(ranked[1]))
+    assert first.log_probability == pytest.approx(float(np.log(answer.probabilities[7])), abs=1e-5)
+    figure = saliency_figure(first, float(answer.probabilities[7]))
+    assert figure.layout.title.text.startswith("Why 7") and figure.data[0].zmid == 0
+
+
+def test_changed_lines_are_the_lines_a_control_touched():
+    before = export.training_script(TUTORIAL)
+    after = export.training_script(TUTORIAL.replace(lr=0.003))
+    touched = changed_lines(before, after)
+    assert touched and all(line[0] in "+-" for line in touched)
+    assert any(line.startswith("-") and "0.001" in line for line in touched)
+    assert any(line.startswith("+") and "0.003" in line for line in touched)
+    assert changed_lines(before, before) == []
+
+
+@pytest.fixture
+def train_page(fake_mnist_dir, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    return at.switch_page("pages/train.py").run()
+
+
+def test_the_code_panel_shows_the_export_and_marks_the_last_change(train_page):
+    at = train_page
+
+    def shown_scripts() -> list[str]:  # st.code drops the final newline
+        return [c.value.rstrip("\n") for c in at.code if c.language == "python"]
+
+    config = at.session_state["train_config"]
+    assert shown_scripts() == [export.training_script(config).rstrip("\n")]  # the download's text
+    at.slider(key="w_epochs").set_value(4).run()
+    config = at.session_state["train_config"]
+    assert config.epochs == 4 and shown_scripts() == [export.training_script(config).rstrip("\n")]
+    [diff] = [c.value.splitlines() for c in at.code if c.language == "diff"]
+    assert diff == changed_lines(export.training_script(TUTORIAL), export.training_script(config))
+    assert any(line.startswith("-") and "15" in line for line in diff)
+    assert any(line.startswith("+") and "4" in line for line in diff)

@@ -1,0 +1,39 @@
+"""The train page's "First layer" tab: each first-layer unit's 784 weights as a 28×28 picture,
+the strongest first, browsable page by page for a finished run."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from playground import figures
+from playground.core.first_layer import first_layer_weights, units_by_strength
+from playground.core.model import MLP
+
+PER_PAGE = 64
+
+
+def first_layer(model: MLP, key: str) -> None:
+    pictures = first_layer_weights(model)
+    order = units_by_strength(pictures)
+    pages = -(-len(order) // PER_PAGE)
+    st.caption(
+        "Each tile is one unit of the first hidden layer: its 784 input weights laid out as the "
+        "28×28 image it looks at. Red: ink there makes the unit fire; blue: ink there holds it "
+        "back. Strongest units (largest weight norm) first."
+    )
+    page = 1
+    if pages > 1:
+        page = (
+            st.segmented_control(
+                f"Units, {PER_PAGE} at a time (of {len(order)})",
+                list(range(1, pages + 1)),
+                default=1,
+                format_func=lambda p: f"{(p - 1) * PER_PAGE + 1}–{min(p * PER_PAGE, len(order))}",
+                key=f"first_layer_page_{key}",
+            )
+            or 1
+        )
+    shown = order[(page - 1) * PER_PAGE : page * PER_PAGE]
+    title = f"First layer: units ranked {(page - 1) * PER_PAGE + 1}–{(page - 1) * PER_PAGE + len(shown)}"
+    figure = figures.inside.weights_figure(pictures.numpy(), shown, title)
+    st.plotly_chart(figure, key=f"first_layer_{key}_{page}")
