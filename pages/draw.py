@@ -128,12 +128,20 @@ if result is not None and result.prediction is not None:
 
     st.subheader(f"Which pixels made it say {result.prediction.digit}")
     st.caption(
-        "Autograd on your drawing: the gradient of each digit's log-probability with respect to the "
-        "28×28 input. Red pixels: more ink there would make the model surer of that digit; blue: "
-        "less sure. The answer on the left, the runner-up on the right."
+        "Autograd on your drawing: the gradient of a digit's score with respect to the 28×28 input. "
+        "Red pixels: more ink there would make the model surer of that digit; blue: less sure. The "
+        "answer on the left, the runner-up on the right. Try the log-probability: for a confident "
+        "answer it barely moves, and neither does its gradient."
+    )
+    target = st.radio(
+        "Gradient of",
+        list(saliency.TARGETS),
+        format_func=saliency.TARGETS.get,
+        horizontal=True,
+        key="draw_saliency_target",
     )
     st.page_link("pages/autograd.py", label="How autograd computes a gradient like this", icon="🔁")
-    explained = saliency.top_two(source.model, steps.model_input, result.prediction.probabilities)
+    explained = saliency.top_two(source.model, steps.model_input, result.prediction.probabilities, target)
     for col, item in zip(st.columns(2), explained):
         probability = float(result.prediction.probabilities[item.digit])
         col.plotly_chart(figures.inside.saliency_figure(item, probability), key=f"draw_saliency_{item.digit}")

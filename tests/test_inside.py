@@ -57,30 +57,51 @@ def test_weights_are_read_from_the_model_not_copied_by_reference():
     assert pictures.abs().sum() > 0  # …the snapshot shown stays as it was
 
 
-def finite_difference(model, x: torch.Tensor, digit: int, pixel: int, eps: float = 1e-4) -> float:
+def finite_difference(score, x: torch.Tensor, pixel: int, eps: float = 1e-5) -> float:
     up, down = x.clone(), x.clone()
     up[pixel] += eps
     down[pixel] -= eps
     with torch.no_grad():
-        return float((model(up[None])[0, digit] - model(down[None])[0, digit]) / (2 * eps))
+        return float((score(up[None]) - score(down[None])) / (2 * eps))
 
 
-def test_saliency_equals_finite_differences_on_a_drawn_digit():
-    """Computed two ways, micrograd-style: autograd's gradient and central differences, in
-    float64 so that the differences are exact enough to compare."""
-    model = predict.load_default()[0]
-    model64 = build_model(predict.load_default()[1]).double().eval()
+@pytest.mark.parametrize("target", ["logit", "log_probability"])
+def test_saliency_equals_finite_differences_on_a_drawn_digit(target):
+    """Computed two ways, micrograd-style: autograd's gradient and central differences of the
+    model's own outputs (log_softmax undone by hand for the logit), in float64 so that the
+    differences are exact enough to compare."""
+    model, config = predict.load_default()[:2]
+    model64 = build_model(config).double().eval()
     model64.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
-    x = preprocessing.preprocess(as_picture(draw_digit(7), "transparent")).model_input.double()
-    item = saliency.saliency(model64, x, 7)
+    x = preprocessing.preprocess(as_picture(draw_digit(4), "transparent")).model_input.double()
+    digit = 9  # not the answer: its log-probability is far from saturated
+
+    def score(batch: torch.Tensor) -> torch.Tensor:
+        log_p = model64(batch)[0]
+        # log_softmax(z) = z − logsumexp(z); the logits are known up to a constant, so compare
+        # differences of z_digit − z_0 for the logit (its gradient minus that of z_0).
+        return log_p[digit] if target == "log_probability" else log_p[digit] - log_p[0]
+
+    item = saliency.saliency(model64, x, digit, target)
+    reference = saliency.saliency(model64, x, 0, target).gradient if target == "logit" else 0.0
     rng = np.random.default_rng(0)
     ink = np.flatnonzero(x.numpy() > x.numpy().min())
     for pixel in [*rng.choice(ink, 4, replace=False), *rng.choice(784, 4, replace=False)]:
-        expected = finite_difference(model64, x, 7, int(pixel))
-        assert item.gradient.reshape(-1)[pixel] == pytest.approx(expected, rel=1e-4, abs=1e-7)
+        autograd_value = (item.gradient - reference).reshape(-1)[pixel]
+        assert autograd_value == pytest.approx(finite_difference(score, x, int(pixel)), rel=1e-4, abs=1e-6)
     assert all(p.grad is None for p in model64.parameters())  # the shared model is not written to
-    float_item = saliency.saliency(model, x.float(), 7)  # the page's float32 model agrees
+    float_item = saliency.saliency(model, x.float(), digit, target)  # the page's float32 model agrees
     np.testing.assert_allclose(float_item.gradient, item.gradient, rtol=1e-3, atol=1e-4)
+
+
+def test_a_confident_answers_log_probability_has_almost_no_gradient():
+    """Why the page shows the logit by default: log p saturates at 0 for a sure answer."""
+    model = predict.load_default()[0]
+    x = preprocessing.preprocess(as_picture(draw_digit(7), "transparent")).model_input
+    assert predict.predict(model, x).probabilities[7] > 0.999
+    logit = saliency.saliency(model, x, 7, "logit")
+    log_p = saliency.saliency(model, x, 7, "log_probability")
+    assert np.abs(log_p.gradient).max() < 0.01 * np.abs(logit.gradient).max()
 
 
 def test_top_two_explains_the_answer_and_the_runner_up():
@@ -90,7 +111,8 @@ def test_top_two_explains_the_answer_and_the_runner_up():
     first, second = saliency.top_two(model, x, answer.probabilities)
     ranked = np.argsort(answer.probabilities)[::-1]
     assert (first.digit, second.digit) == (7, int(ranked[1]))
-    assert first.log_probability == pytest.approx(float(np.log(answer.probabilities[7])), abs=1e-5)
+    log_p = saliency.saliency(model, x, 7, "log_probability").value
+    assert log_p == pytest.approx(float(np.log(answer.probabilities[7])), abs=1e-5)
     figure = saliency_figure(first, float(answer.probabilities[7]))
     assert figure.layout.title.text.startswith("Why 7") and figure.data[0].zmid == 0
 
