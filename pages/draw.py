@@ -43,6 +43,7 @@ def uploaded_source() -> predict.ModelSource | None:
         help="A model saved by the Train page or `python -m playground train --out`.",
     )
     if file is None:
+        st.session_state.pop("draw_upload", None)  # the file was removed: forget it
         return None
     cached = st.session_state.get("draw_upload")
     if cached is not None and cached[0] == file.file_id:
@@ -86,34 +87,76 @@ image = canvas.image_data
 if image is None:
     image = st.session_state.get(SYNTHETIC_IMAGE_KEY)
 
-with col_answer:
+
+def training_source() -> predict.ModelSource | None:
+    """The run this session is training now, with the weights of its latest finished epoch."""
+    record = session.run_history().active
+    if record is None or record.epoch_model is None:
+        return None
+    epoch, model = record.epoch_model
+    return predict.training_source(record, epoch, model)
+
+
+def chosen_source(upload: predict.ModelSource | None) -> predict.ModelSource:
+    """The model the visitor picked (by its stable key), else the first choice."""
+    sources = predict.model_sources(session.run_history().trained(), upload, training_source())
+    by_key = {s.key: s for s in sources}
+    return by_key.get(st.session_state.get("draw_model"), sources[0])
+
+
+def classify(source: predict.ModelSource) -> predict.Classification | None:
+    result = predict.classify(source.model, image) if image is not None else None
+    return None if result is None or result.prediction is None else result
+
+
+# While a run trains, both parts of the answer are asked again every second, so that a learner
+# watches their digit's answer firm up epoch by epoch. The canvas stays outside them: a redraw
+# must not touch a drawing.
+EVERY = 1.0 if session.run_history().active else None
+
+
+@st.fragment(run_every=EVERY)
+def answer() -> None:
     with st.expander("Which model answers", expanded=False):
         upload = uploaded_source()
-        sources = predict.model_sources(session.run_history().trained(), upload)
-        source = st.selectbox(
+        sources = predict.model_sources(session.run_history().trained(), upload, training_source())
+        labels = {s.key: s.label for s in sources}
+        picked = st.session_state.get("draw_model_picked") and st.session_state.get("draw_model") in labels
+        if not picked:  # nothing picked (or that run was deleted): the best choice answers
+            st.session_state["draw_model"] = sources[0].key
+        st.selectbox(
             "Model",
-            sources,
-            format_func=lambda s: s.label,
-            help="Your latest trained run answers by default; the shipped "
-            "model answers before you train one.",
+            list(labels),
+            format_func=labels.get,
+            key="draw_model",
+            on_change=lambda: st.session_state.update(draw_model_picked=True),
+            help="Your latest run answers by default (while one trains: its latest epoch); "
+            "the shipped model answers before you train one.",
         )
+    source = chosen_source(upload)
     st.caption(f"Answering: **{source.description}**.")
-    result = predict.classify(source.model, image) if image is not None else None
-    if result is None or result.prediction is None:
+    result = classify(source)
+    if result is None:
         st.info("Draw a digit first: the model answers as soon as there is one on the canvas.")
-    else:
-        answer = result.prediction
-        st.metric(
-            "The model reads",
-            str(answer.digit),
-            f"{answer.confidence:.1%} confident",
-            delta_color="off",
-            delta_arrow="off",
-        )
-        st.plotly_chart(figures.drawing.probability_figure(answer), key="draw_probabilities")
-        st.caption(f"Preprocessing + prediction: {result.seconds * 1000:.1f} ms on the server.")
+        return
+    prediction = result.prediction
+    st.metric(
+        "The model reads",
+        str(prediction.digit),
+        f"{prediction.confidence:.1%} confident",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    st.plotly_chart(figures.drawing.probability_figure(prediction), key="draw_probabilities")
+    st.caption(f"Preprocessing + prediction: {result.seconds * 1000:.1f} ms on the server.")
 
-if result is not None and result.prediction is not None:
+
+@st.fragment(run_every=EVERY)
+def explanation() -> None:
+    source = chosen_source(st.session_state.get("draw_upload", (None, None))[1])
+    result = classify(source)
+    if result is None:
+        return
     steps = result.processed
     st.subheader("What the model sees")
     cols = st.columns(4)
@@ -150,3 +193,8 @@ if result is not None and result.prediction is not None:
     st.caption("Each square is one unit after its activation; bright units fire for this drawing.")
     for i, layer in enumerate(result.prediction.activations, start=1):
         st.plotly_chart(figures.drawing.activation_figure(layer, i), key=f"draw_activations_{i}")
+
+
+with col_answer:
+    answer()
+explanation()

@@ -11,6 +11,7 @@ from playground.core import data
 from playground.hosting import shared
 from ui import session, train_controls, train_results
 from ui.code_panel import code_panel
+from ui.first_layer import live_first_layer
 from ui.live_run import live_run
 
 st.title("🏋️ Train the tutorial's network")
@@ -78,6 +79,8 @@ with right:
             )
             fraction, label = record.progress()
         page_missed = live_run(figure, fraction, label, key="live-run", page_run=page_run)
+        if record is not None and record.active and record.epoch_model is not None:
+            live_first_layer(record.id, *record.epoch_model)
         if record is not None and record.error:
             st.error(record.error)
         if record is not None and record.active:

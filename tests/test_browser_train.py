@@ -114,3 +114,19 @@ def test_a_page_that_missed_its_latest_full_run_asks_for_it_again(page, app_url)
     wait_until(lambda: frame.evaluate("() => window.watchdogCounts.checks") > counts["checks"])
     assert frame.evaluate("() => window.watchdogCounts.asks") == 1
     assert_no_exception(page)
+
+
+def test_weights_show_while_it_trains_and_the_draw_page_answers_with_the_latest_epoch(page, app_url):
+    from tests.test_browser_draw import SEVEN, draw
+
+    open_train(page, app_url, LONG_RUN)
+    page.get_by_role("button", name="▶ Train").click()
+    page.get_by_text("First layer after epoch").first.wait_for()  # the live weight pictures
+    page.get_by_role("link", name="Draw a digit").first.click()  # the run goes on meanwhile
+    wait_for_app(page)
+    draw(page, SEVEN)
+    page.get_by_text("still training: its weights after epoch").first.wait_for()
+    assert_no_exception(page)
+    page.get_by_role("link", name="Train").first.click()
+    page.get_by_role("button", name="■ Stop").click()
+    page.get_by_text("Final test accuracy").wait_for()

@@ -150,3 +150,34 @@ def test_the_code_panel_shows_the_export_and_marks_the_last_change(train_page):
     assert diff == changed_lines(export.training_script(TUTORIAL), export.training_script(config))
     assert any(line.startswith("-") and "15" in line for line in diff)
     assert any(line.startswith("+") and "4" in line for line in diff)
+
+
+def test_the_live_picture_colours_each_weight_by_sign_and_size():
+    from playground.figures.inside import weights_image
+
+    pictures = np.zeros((2, 28, 28), np.float32)
+    pictures[0, 0, 0], pictures[0, 0, 1], pictures[1, 5, 5] = 2.0, -2.0, 1.0
+    image = weights_image(pictures, [0, 1], columns=2, scale=1)
+    assert image.shape == (28, 28 + 1 + 28, 3) and image.dtype == np.uint8
+    assert image[0, 0].tolist() == [178, 24, 43]  # the largest positive weight: full red
+    assert image[0, 1].tolist() == [33, 102, 172]  # the largest negative: full blue
+    assert image[3, 3].tolist() == [255, 255, 255]  # zero: white
+    red_half = image[5, 29 + 5].astype(int)  # unit 1's weight 1.0 is half the scale's 2.0
+    assert red_half.tolist() == [round((255 + 178) / 2), round((255 + 24) / 2), round((255 + 43) / 2)]
+    assert image[0, 28].tolist() == [235, 235, 235]  # the gap between tiles
+
+
+def test_the_train_page_pictures_the_first_layer_of_a_run_while_it_trains(train_page):
+    from playground.hosting.messages import RunStatus
+    from playground.hosting.runs import RunRecord
+
+    at = train_page
+    history = at.session_state["run_history"]
+    config = RunConfig(hidden=(16,), dropout=(0.0,), epochs=5)
+    record = RunRecord(config, name="Run 1", status=RunStatus.TRAINING)
+    record.epoch_model = (2, build_model(config).eval())
+    history.records.append(record)
+    at.run()
+    assert not at.exception
+    assert [i for i in at.get("image") if "First layer after epoch 2" in str(i.proto)]
+    record.status = RunStatus.STOPPED  # so that the fixture's session ends quietly

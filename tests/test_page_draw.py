@@ -76,10 +76,37 @@ def test_the_latest_trained_run_answers_once_there_is_one(draw_page):
     at.session_state[SEAM] = as_picture(draw_digit(0), "transparent")
     at.run()
     assert not at.exception
-    assert any("Run 2, trained in this session" in c.value for c in at.caption)
-    assert at.selectbox[0].value.key == f"run:{history.records[1].id}"
+    assert any("Run 2, trained in this session" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert at.selectbox[0].value == f"run:{history.records[1].id}"
     assert len(at.get("plotly_chart")) == 4  # probabilities, two saliency maps, its one hidden layer
 
-    at.selectbox[0].select_index(len(at.selectbox[0].options) - 1).run()  # the shipped model
+    at.selectbox[0].set_value("default").run()  # the shipped model
     assert any("default model shipped" in c.value for c in at.caption)
     assert len(at.get("plotly_chart")) == 5  # answer, two saliency maps, the two hidden layers
+
+
+def test_a_run_still_training_answers_with_its_latest_epoch_and_names_it(draw_page):
+    from playground.core.config import RunConfig
+    from playground.core.model import build_model
+    from playground.hosting.messages import RunStatus
+    from playground.hosting.runs import RunHistory, RunRecord
+
+    at = draw_page
+    config = RunConfig(hidden=(16,), dropout=(0.0,), epochs=5)
+    record = RunRecord(config, name="Run 1", status=RunStatus.TRAINING)
+    record.epoch_model = (3, build_model(config).eval())
+    history = RunHistory()
+    history.records.append(record)
+    at.session_state["run_history"] = history
+    at.session_state[SEAM] = as_picture(draw_digit(0), "transparent")
+    at.run()
+    assert not at.exception
+    assert any("Run 1, still training: its weights after epoch 3 of 5" in c.value for c in at.caption)
+    assert at.selectbox[0].value == f"run:{record.id}"
+    assert at.selectbox[0].format_func(at.selectbox[0].value) == "Run 1 (training: epoch 3 of 5)"
+
+    record.model, record.epoch_model = build_model(config).eval(), None  # the run ends…
+    record.status = RunStatus.FINISHED
+    at.run()
+    assert at.selectbox[0].value == f"run:{record.id}"  # …and its final model answers, still chosen
+    assert any("Run 1, trained in this session" in c.value for c in at.caption)

@@ -205,3 +205,17 @@ def test_preloading_a_folder_without_mnist_leaves_the_worker_serving(fake_mnist_
     BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start().join(60)
     assert record.status == RunStatus.FINISHED, record.error
     pool.close()
+
+
+def test_a_training_run_hands_over_each_epochs_model(fake_mnist_dir):
+    """Seconds per epoch (1024×1024 at batch 8), so that the once-a-second snapshots come."""
+    history = RunHistory()
+    config = CONFIG.replace(hidden=(1024, 1024), dropout=(0.1, 0.1), batch_size=8, epochs=100)
+    record = history.start(config, fake_mnist_dir, RunSlots())
+    epoch, model = wait_until(lambda: record.epoch_model, what="a finished epoch's model")
+    assert record.active and epoch >= 1 and not model.training
+    assert [e.epoch for e in record.epochs][:epoch] == list(range(1, epoch + 1))
+    history.stop()
+    history.wait(120)
+    assert record.status == RunStatus.STOPPED and record.model is not None
+    assert record.epoch_model is None  # the final model took over

@@ -37,3 +37,23 @@ def first_layer(model: MLP, key: str) -> None:
     title = f"First layer: units ranked {(page - 1) * PER_PAGE + 1}–{(page - 1) * PER_PAGE + len(shown)}"
     figure = figures.inside.weights_figure(pictures.numpy(), shown, title)
     st.plotly_chart(figure, key=f"first_layer_{key}_{page}")
+
+
+LIVE_UNITS = list(range(PER_PAGE))  # the same units at every epoch, so each tile can be watched
+
+
+def live_first_layer(run_id: int, epoch: int, model: MLP) -> None:
+    """The first 64 units of a run that is training, as of its latest finished epoch. The picture
+    is made once per epoch (the live area redraws twice a second)."""
+    cached = st.session_state.get("live_first_layer")
+    if cached is None or cached[:2] != (run_id, epoch):
+        pictures = first_layer_weights(model).numpy()
+        units = LIVE_UNITS[: len(pictures)]
+        cached = (run_id, epoch, figures.inside.weights_image(pictures, units))
+        st.session_state["live_first_layer"] = cached
+    st.image(
+        cached[2],
+        caption=f"First layer after epoch {epoch}: units 1–{min(PER_PAGE, len(model.hidden[0][0].weight))}, "
+        "each one's 784 weights as a 28×28 picture (red: ink there excites it, blue: holds it back).",
+        width=360,
+    )

@@ -32,6 +32,7 @@ class TrainedRun(Protocol):
     name: str
     model: MLP | None
     config: RunConfig
+    epochs: Sequence[Any]  # its epochs' events so far: .epoch and .test_accuracy
 
     @property
     def final_accuracy(self) -> float | None: ...
@@ -111,6 +112,21 @@ def run_source(record: TrainedRun, latest: bool = False) -> ModelSource:
     )
 
 
+def training_source(record: TrainedRun, epoch: int, model: MLP) -> ModelSource:
+    """A run that is still training, answering with the weights of its latest finished epoch.
+    Its key is the run's own, so the choice stays when the run ends and its final model answers."""
+    accuracy = next((e.test_accuracy for e in reversed(record.epochs) if e.epoch == epoch), None)
+    where = f"epoch {epoch} of {record.config.epochs}"
+    return ModelSource(
+        key=f"run:{record.id}",
+        label=f"{record.name} (training: {where})",
+        description=f"{record.name}, still training: its weights after {where}{_accuracy_text(accuracy)}",
+        model=model,
+        config=record.config,
+        accuracy=accuracy,
+    )
+
+
 def upload_source(blob: bytes, filename: str) -> ModelSource:
     """An uploaded checkpoint. Raises checkpoint.CheckpointError with a message for the user."""
     model, config, meta = checkpoint.load(blob)
@@ -125,10 +141,14 @@ def upload_source(blob: bytes, filename: str) -> ModelSource:
     )
 
 
-def model_sources(trained: Sequence[TrainedRun], uploaded: ModelSource | None = None) -> list[ModelSource]:
-    """The choices, best first: an upload (the user just asked for it), this session's runs
-    newest first, then the shipped default. The first one answers unless the user picks another."""
+def model_sources(
+    trained: Sequence[TrainedRun], uploaded: ModelSource | None = None, training: ModelSource | None = None
+) -> list[ModelSource]:
+    """The choices, best first: an upload (the user just asked for it), a run still training,
+    this session's runs newest first, then the shipped default. The first one answers unless the
+    user picks another."""
     sources = [uploaded] if uploaded is not None else []
+    sources += [training] if training is not None else []
     sources += [run_source(record, latest=i == 0) for i, record in enumerate(trained)]
     sources.append(default_source())
     return sources

@@ -27,6 +27,21 @@ def weights_grid(pictures: np.ndarray, units: list[int], columns: int = 8) -> tu
     return grid, owner
 
 
+_BLUE, _WHITE, _RED = np.array([33, 102, 172.0]), np.array([255.0, 255, 255]), np.array([178, 24, 43.0])
+
+
+def weights_image(pictures: np.ndarray, units: list[int], columns: int = 8, scale: int = 3) -> np.ndarray:
+    """The same grid as a plain RGB picture (uint8), for the live view: an image is a few KB to
+    send twice a second, where a heatmap of 50,000 cells is a megabyte of JSON. Blue-white-red,
+    centred on 0 and scaled by the largest weight shown; gaps light grey."""
+    grid, _ = weights_grid(pictures, units, columns)
+    limit = float(np.nanmax(np.abs(grid))) or 1.0
+    t = np.nan_to_num(grid / limit, nan=0.0)[..., None]  # -1..1
+    rgb = np.where(t < 0, _WHITE + (_BLUE - _WHITE) * -t, _WHITE + (_RED - _WHITE) * t)
+    rgb[np.isnan(grid)] = 235.0
+    return np.repeat(np.repeat(rgb.round().astype(np.uint8), scale, axis=0), scale, axis=1)
+
+
 def weights_figure(pictures: np.ndarray, units: list[int], title: str, columns: int = 8) -> go.Figure:
     grid, owner = weights_grid(pictures, units, columns)
     limit = float(np.nanmax(np.abs(grid))) or 1.0

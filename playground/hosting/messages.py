@@ -79,6 +79,16 @@ class Weights:
 
 
 @dataclass(frozen=True)
+class EpochWeights:
+    """The model as it was at the end of an epoch, while the run goes on: the draw page answers
+    with it and the train page pictures its first layer. At most one a second (see worker.py)."""
+
+    run_id: int
+    epoch: int
+    state_dict: dict[str, torch.Tensor]  # on the CPU
+
+
+@dataclass(frozen=True)
 class Failed:
     run_id: int
     message: str  # for the visitor: no traceback, no server paths
@@ -99,4 +109,4 @@ class Waiting:
     run_id: int
 
 
-Reply = Downloading | Progress | Weights | Failed | Ended | Waiting
+Reply = Downloading | Progress | EpochWeights | Weights | Failed | Ended | Waiting

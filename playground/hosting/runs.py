@@ -22,7 +22,7 @@ from playground.core.data import load_test_images
 from playground.core.engine import DoneEvent, EpochEvent, Evaluation, Event, StepEvent, resolve_device
 from playground.core.model import MLP, build_model
 from playground.hosting import shared
-from playground.hosting.messages import Downloading, Failed, Progress, RunStatus, Weights
+from playground.hosting.messages import Downloading, EpochWeights, Failed, Progress, RunStatus, Weights
 from playground.hosting.settings import settings
 from playground.hosting.slots import RunSlots
 from playground.hosting.worker import TrainingWorker, WorkerPool
@@ -49,6 +49,8 @@ class RunRecord:
     error: str | None = None
     test_images: torch.Tensor | None = None  # (10000, 28, 28) uint8, shared with the dataset
     test_labels: torch.Tensor | None = None  # (10000,) int64 on the CPU
+    # While it trains: the model at the end of its latest finished epoch (epoch number, model).
+    epoch_model: tuple[int, MLP] | None = None
 
     @property
     def active(self) -> bool:
@@ -197,10 +199,11 @@ class BackgroundRun:
                 record.download = (message.fraction, message.message)
             elif isinstance(message, Progress):
                 done = self._file(message.event) or done
+            elif isinstance(message, EpochWeights):
+                record.epoch_model = (message.epoch, self._model(message.state_dict))
             elif isinstance(message, Weights):
-                model = build_model(record.config)
-                model.load_state_dict(message.state_dict)
-                record.model = model.eval()
+                record.model = self._model(message.state_dict)
+                record.epoch_model = None
             elif isinstance(message, Failed):
                 record.error = message.message
         if record.error or done is None or record.model is None:
@@ -210,6 +213,11 @@ class BackgroundRun:
         record.test_images, record.test_labels = load_test_images(self._root)
         record.done = done  # last: a finished record always has its model and images
         record.status = RunStatus.STOPPED if done.stopped else RunStatus.FINISHED
+
+    def _model(self, state_dict: dict[str, torch.Tensor]) -> MLP:
+        model = build_model(self.record.config)
+        model.load_state_dict(state_dict)
+        return model.eval()
 
     def _file(self, event: Event) -> DoneEvent | None:
         record = self.record
