@@ -127,7 +127,7 @@ def test_a_short_run_shows_chart_metrics_comparison_and_downloads(app):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Final test accuracy"] == f"{record.final_accuracy:.2%}"
     assert metrics["Epochs done"] == "2/2"
-    assert len(at.get("plotly_chart")) == 2  # confusion matrix, comparison
+    assert len(at.get("plotly_chart")) == 3  # confusion matrix, first-layer weights, comparison
     live = live_read_out(at)  # the live curve keeps the ended run
     assert [trace["name"] for trace in live["figure"]["data"]] == [
         "train loss",
