@@ -216,9 +216,7 @@ class BackgroundRun:
                 and time.monotonic() - started > self._max_seconds
                 and not self._stop.is_set()
             ):
-                record.stop_reason = (
-                    f"this server stops a run after {duration(self._max_seconds)} of training"
-                )
+                record.stop_reason = f"this server stops runs after {duration(self._max_seconds)} of training"
                 self.stop()
             if self._stop.is_set():
                 worker.stop.set()  # the worker checks it at every step
