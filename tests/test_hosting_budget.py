@@ -77,7 +77,7 @@ def test_calibration_in_a_child_process_fits_the_model():
 # --- admission --------------------------------------------------------------------------------
 
 
-def admission(estimate=lambda config, device: 60.0 * config.epochs, **limits):
+def admission(estimate=lambda config, device, root: 60.0 * config.epochs, **limits):
     return Admission(HostSettings(**limits), estimate)
 
 

@@ -125,7 +125,7 @@ def test_an_over_budget_config_is_refused_with_its_estimate(limits):
 
 def test_a_run_at_the_cap_stops_and_keeps_its_model(limits, monkeypatch):
     # The operator's estimate was too low (a busier machine, say): the cap still holds.
-    monkeypatch.setattr(shared, "estimate_seconds", lambda config, device=None: 1.0)
+    monkeypatch.setattr(shared, "estimate_seconds", lambda config, device=None, data_root=None: 1.0)
     limits(PLAYGROUND_MAX_RUN_SECONDS="3")
     at = press_train(open_page(**LONG))
     history = at.session_state["run_history"]
@@ -143,7 +143,8 @@ def test_a_run_at_the_cap_stops_and_keeps_its_model(limits, monkeypatch):
 
 def test_a_third_run_from_one_client_address_is_refused(limits, monkeypatch):
     monkeypatch.setattr(session, "client_address", lambda: "203.0.113.7")
-    pages = [open_page(**LONG) for _ in range(3)]  # three private windows: three sessions
+    longer = {**LONG, "hidden": "512"}  # the first must still train while the second is queued
+    pages = [open_page(**longer) for _ in range(3)]  # three private windows: three sessions
     try:
         for at in pages[:2]:
             assert not press_train(at).error
@@ -151,8 +152,8 @@ def test_a_third_run_from_one_client_address_is_refused(limits, monkeypatch):
         assert any("already has 2 runs queued or training" in e.value for e in at.error)
         assert at.session_state["run_history"].records == []
         queued = pages[1].session_state["run_history"].records[-1]
-        wait_until(lambda: queued.expected_wait_s is not None)  # the queue says how long
-        assert "to wait" in queued.progress()[1]
+        wait_until(lambda: "to wait" in queued.progress()[1])  # the queue says how long
+        assert queued.status == "queued" and queued.expected_wait_s > 0
     finally:
         for at in pages:
             at.session_state["run_history"].stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from playground.core.config import RunConfig
@@ -48,16 +49,15 @@ class Admission:
     """Checks each new run against the limits and keeps the runs it admitted, by client
     address, to count those still queued or training."""
 
-    def __init__(self, limits: HostSettings, estimate: Callable[[RunConfig, str], float]):
+    def __init__(self, limits: HostSettings, estimate: Callable[[RunConfig, str, Path | None], float]):
         self.limits = limits
-        self._estimate = estimate  # (config, device type) → seconds
+        self._estimate = estimate  # (config, device type, MNIST folder) → seconds
         self._by_client: dict[str, list[RunRecord]] = {}
         self._lock = threading.Lock()
 
-    def estimate(self, config: RunConfig, device: str) -> float:
-        return self._estimate(config, device)
-
-    def check(self, config: RunConfig, device: str, client: str | None) -> float:
+    def check(
+        self, config: RunConfig, device: str, client: str | None, data_root: Path | None = None
+    ) -> float:
         """The run's estimated seconds; RunRefused if it may not start."""
         limits = self.limits
         if config.epochs > limits.max_epochs:
@@ -70,21 +70,23 @@ class Admission:
                 f"Your network address already has {limits.max_runs_per_client} runs queued or "
                 "training on this server, its limit: wait for one to finish (or stop one), then try again."
             )
-        seconds = self._estimate(config, device)
+        seconds = self._estimate(config, device, data_root)
         if seconds > limits.max_run_seconds:
             where = "GPU" if device == "cuda" else "CPU"
             raise RunRefused(
                 f"This run would take about {duration(seconds)} on this server's {where}; it allows "
                 f"{duration(limits.max_run_seconds)} per run. "
-                + advice(config, lambda c: self._estimate(c, device), limits.max_run_seconds)
+                + advice(config, lambda c: self._estimate(c, device, data_root), limits.max_run_seconds)
             )
         return seconds
 
-    def admit(self, record: RunRecord, device: str, client: str | None) -> float:
+    def admit(
+        self, record: RunRecord, device: str, client: str | None, data_root: Path | None = None
+    ) -> float:
         """Check the run and count it for its client, in one step (two clicks at once from one
         address cannot both pass). Returns its estimate; raises RunRefused."""
         with self._lock:
-            seconds = self.check(record.config, device, client)
+            seconds = self.check(record.config, device, client, data_root)
             if client is not None:
                 runs = self._by_client.setdefault(client, [])
                 runs[:] = [r for r in runs if r.active]  # the ended ones no longer count

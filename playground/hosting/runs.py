@@ -297,7 +297,8 @@ class RunHistory:
         if self.active is not None:
             raise RuntimeError("a run is already training in this session; stop it first")
         record = RunRecord(config)
-        record.estimate_s = shared.admission().admit(record, shared.device_type(config.device), client)
+        device = shared.device_type(config.device)
+        record.estimate_s = shared.admission().admit(record, device, client, Path(data_root))
         record.name = f"Run {self._next_number()}"
         _records[record.id] = record
         self.records.append(record)

@@ -52,10 +52,11 @@ def cost_model(device: str) -> CostModel:
     return model
 
 
-def estimate_seconds(config: RunConfig, device: str | None = None) -> float:
-    """How long `config` would train on this server, on `device` (default: the one it asks for)."""
+def estimate_seconds(config: RunConfig, device: str | None = None, data_root: Path | None = None) -> float:
+    """How long `config` would train on this server, on `device` (default: the one it asks for),
+    on the MNIST in `data_root` (default: the operator's)."""
     device = device or device_type(config.device)
-    return cost_model(device).estimate_seconds(config, train_size(data_dir()))
+    return cost_model(device).estimate_seconds(config, train_size(data_root or data_dir()))
 
 
 def device_type(name: str) -> str:
