@@ -9,6 +9,7 @@ shell.run_inside_app()
 from playground import figures
 from playground.core import system
 from playground.lessons import gpu_ops
+from ui import timing
 
 st.title("⚡ GPU operations")
 info = system.device_info()
@@ -38,19 +39,16 @@ n = st.select_slider(
     options=gpu_ops.sweep_sizes(gpu_ops.MAX_N),
     value=1024,
     key="matmul_n",
-    help=f"Capped at {gpu_ops.MAX_N}; the run also stops after "
-    f"{gpu_ops.TOTAL_BUDGET_S:.0f} s so a small CPU is never stuck.",
+    help=f"Capped at {gpu_ops.MAX_N}; the sizes that would take the sweep past "
+    f"{gpu_ops.TOTAL_BUDGET_S:.0f} s are skipped, so that a small CPU is never stuck.",
 )
 st.caption(
-    f"Times every power of two up to n on {' and '.join(d.upper() for d in devices)}, "
-    f"best of several repeats each (all {system.usable_cores()} CPU cores). Whatever else the "
+    f"Times every power of two up to n on {' and '.join(d.upper() for d in devices)}, best of several "
+    "repeats each, in at most a few seconds. The CPU side runs on one thread at low priority: this "
+    "server is shared, and one visitor's timing must not slow anyone's training. Whatever else the "
     "machine is doing shows up as noise, most at small n."
 )
-if st.button("Time it", type="primary", key="time_matmul"):
-    bar = st.progress(0.0, text="Starting…")
-    timings, skipped = gpu_ops.compare(n, devices, on_step=lambda f, msg: bar.progress(f, text=msg))
-    bar.empty()
-    st.session_state["matmul_result"] = (n, timings, skipped)
+timing.time_it_button(n, devices)
 
 if "matmul_result" in st.session_state:
     n_done, timings, skipped = st.session_state["matmul_result"]

@@ -7,6 +7,7 @@ from ui import shell
 shell.run_inside_app()
 
 from playground.core import data, system
+from playground.hosting.settings import is_local
 from ui import session
 
 st.title("🔥 PyTorch Playground")
@@ -27,12 +28,15 @@ with col_device:
         st.caption(f"No GPU: {system.gpu_unavailable_reason()}.")
 with col_data:
     st.subheader("MNIST")
+    # Only the operator's folder is ever looked at, and its path is shown only in local use
+    # (PLAYGROUND_LOCAL=1): a shared link does not describe the server's disk.
+    where = f" in `{data.raw_dir(root)}`" if is_local() else " on this server"
     if data.is_available(root):
-        st.success(f"Found in `{data.raw_dir(root)}`")
+        st.success(f"Found{where}.")
     else:
         st.info(
-            f"Not downloaded yet: the Train page downloads it into `{data.raw_dir(root)}` "
-            "(about 12 MB) the first time you train. Offline? Put the four raw MNIST files there."
+            f"Not downloaded yet: the Train page downloads it{where} (about 12 MB) the first time "
+            "someone trains."
         )
 
 st.subheader("Where to go")

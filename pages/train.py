@@ -9,7 +9,8 @@ shell.run_inside_app()
 from playground import export, figures
 from playground.core import data
 from playground.hosting import shared
-from ui import session, train_controls, train_results
+from playground.hosting.settings import is_local
+from ui import run_budget, session, train_controls, train_results
 from ui.code_panel import code_panel
 from ui.first_layer import live_first_layer
 from ui.live_run import live_run
@@ -39,16 +40,15 @@ shared.prewarm_worker(config.device, session.data_dir())
 
 with right:
     st.caption(f"**Next run:** {export.summary(config)}")
+    run_budget.show_estimate(config)
     if not data.is_available(session.data_dir()):
-        st.info(
-            f"MNIST is not in `{data.raw_dir(session.data_dir())}` yet: the first run downloads it "
-            "(about 12 MB). Offline? Put the four raw MNIST files there, or set the data directory "
-            "in the sidebar."
-        )
+        where = f"in `{data.raw_dir(session.data_dir())}`" if is_local() else "on this server"
+        st.info(f"MNIST is not {where} yet: the first run downloads it (about 12 MB).")
     start_col, stop_col = st.columns(2)
-    if start_col.button("▶ Train", type="primary", disabled=history.active is not None, width="stretch"):
-        history.start(config, session.data_dir())
+    train = start_col.button("▶ Train", type="primary", disabled=history.active is not None, width="stretch")
+    if train and run_budget.start(history, config):
         st.rerun()
+    run_budget.show_refusal()
     if stop_col.button(
         "■ Stop",
         disabled=history.active is None,

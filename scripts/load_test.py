@@ -2,6 +2,13 @@
 
     .venv/bin/python scripts/load_test.py --sessions 10 --data-dir ../shared/data [--json]
         [--timeout 600] [--max-rss-mb 4000] [--query 'hidden=64&dropout=0.1&batch_size=512&epochs=1']
+        [--hostile]
+
+With --hostile (issue 11), two of the sessions are not a class's: session 1 asks for the hogging
+config (/train?hidden=1024,1024,1024,1024&batch_size=8&epochs=100) and presses Train, which the
+server must refuse with its estimate; session 2 opens the GPU page and presses "Time it" again
+and again until every other session is done. The others must still train and have their
+drawings read, with no error.
 
 Starts the app (`streamlit run`, loopback only, a free port), launches one headless Chromium and
 opens N browser contexts at once, each its own Streamlit session. Every session:
@@ -62,6 +69,7 @@ SEVEN = [(70, 60), (110, 60), (150, 60), (190, 60), (170, 110), (150, 160), (130
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 EXCEPTION = "[data-testid='stException']"
 QUEUE_TEXT = re.compile(r"place (\d+) in the queue")
+HOG_QUERY = "hidden=1024,1024,1024,1024&dropout=0.2,0.2,0.2,0.2&batch_size=8&epochs=100"
 
 
 # --- memory -----------------------------------------------------------------------------------
@@ -210,6 +218,8 @@ class SessionResult:
     epoch_time: str | None = None  # the page's "Time per epoch"
     digit: str | None = None
     known: list[str] = field(default_factory=list)  # Streamlit's base-path probes (not errors)
+    role: str = "trainer"  # or, with --hostile, "hog" and "timer"
+    note: str | None = None  # the hog's refusal; the timer's presses
 
 
 def base_path_probe(app_url: str, request_url: str) -> bool:
@@ -411,6 +421,62 @@ async def run_session(
     return result
 
 
+async def run_hostile(
+    index: int,
+    role: str,
+    browser,
+    url: str,
+    deadline: float,
+    step_timeout: float,
+    start_line: StartLine,
+    trainers_done: asyncio.Event,
+) -> SessionResult:
+    """The hog asks for a run of hours and must be refused; the timer presses "Time it" on the
+    GPU page until the trainers are done. Either fails on an exception box or a timeout."""
+    result = SessionResult(index, role=role)
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    page.on("pageerror", lambda err: result.errors.append(f"page error: {str(err)[:300]}"))
+    left_ms = lambda: max(1.0, min(step_timeout, deadline - time.monotonic()) * 1000)  # noqa: E731
+    started = time.monotonic()
+    step = "opening the page"
+    try:
+        await page.goto(f"{url}/train?{HOG_QUERY}" if role == "hog" else f"{url}/gpu", timeout=left_ms())
+        button = page.get_by_role("button", name="▶ Train" if role == "hog" else "Time it")
+        await button.wait_for(timeout=left_ms())
+        await page.wait_for_selector(APP_IDLE, timeout=left_ms())
+        start_line.arrive(index)
+        await start_line.wait(left_ms() / 1000)
+        if role == "hog":
+            step = "asking for the hogging run"
+            await button.click(timeout=left_ms())
+            refusal = page.locator("[data-testid='stAlertContentError']", has_text="it allows")
+            await refusal.wait_for(timeout=left_ms())
+            result.note = (await refusal.inner_text()).strip()[:200]
+        else:
+            step = "timing again and again"
+            presses = 0
+            while not trainers_done.is_set() and time.monotonic() < deadline:
+                await button.click(timeout=left_ms())
+                presses += 1
+                await page.wait_for_timeout(300)
+                await page.wait_for_selector(APP_IDLE, timeout=left_ms())
+            result.note = f"{presses} presses of Time it"
+        if await page.locator(EXCEPTION).count():
+            result.errors.append(f"exception: {(await page.locator(EXCEPTION).first.inner_text())[:300]}")
+    except Exception as err:  # noqa: BLE001 - one error of this session
+        result.errors.append(f"{step}: {type(err).__name__}: {str(err).splitlines()[0][:300]}")
+    finally:
+        start_line.arrive(index)
+        result.total_s = time.monotonic() - started
+        result.ok = not result.errors
+        try:
+            await context.close()
+        except Exception:  # noqa: BLE001
+            pass
+    return result
+
+
 # --- the whole test ---------------------------------------------------------------------------
 
 
@@ -422,19 +488,30 @@ async def drive(
     deadline: float,
     step_timeout: float,
     artifacts: Path | None,
+    hostile: bool = False,
 ) -> list[SessionResult]:
     from playwright.async_api import async_playwright
 
+    roles = {1: "hog", 2: "timer"} if hostile else {}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         start_line = StartLine(sessions)
+        trainers_done = asyncio.Event()
         try:
             tasks = [
                 asyncio.create_task(
-                    run_session(i + 1, browser, url, query, t0, deadline, step_timeout, artifacts, start_line)
+                    run_hostile(i, roles[i], browser, url, deadline, step_timeout, start_line, trainers_done)
+                    if i in roles
+                    else run_session(
+                        i, browser, url, query, t0, deadline, step_timeout, artifacts, start_line
+                    )
                 )
-                for i in range(sessions)
+                for i in range(1, sessions + 1)
             ]
+            trainers = [t for i, t in enumerate(tasks, 1) if i not in roles]
+            asyncio.get_running_loop().create_task(asyncio.wait(trainers)).add_done_callback(
+                lambda _: trainers_done.set()
+            )
             # Each session watches the deadline itself; this is the backstop if one hangs anyway.
             done, pending = await asyncio.wait(tasks, timeout=max(1.0, deadline - time.monotonic() + 15))
             for task in pending:
@@ -461,10 +538,11 @@ def run(
     max_rss_mb: float = DEFAULT_MAX_RSS_MB,
     step_timeout: float = DEFAULT_STEP_TIMEOUT,
     artifacts: Path | None = None,
+    hostile: bool = False,
 ) -> dict:
     """Run the load test; return the report (a JSON-able dict with "passed")."""
-    if not 1 <= sessions <= MAX_SESSIONS:
-        raise ValueError(f"--sessions must be between 1 and {MAX_SESSIONS}")
+    if not 1 <= sessions <= MAX_SESSIONS or (hostile and sessions < 3):
+        raise ValueError(f"--sessions must be between 1 (3 with --hostile) and {MAX_SESSIONS}")
     if not Path(CHROMIUM).exists():
         raise FileNotFoundError(f"{CHROMIUM} missing: apt-get install -y chromium")
     started = time.monotonic()
@@ -475,7 +553,9 @@ def run(
     sampler = MemorySampler(proc.pid)
     sampler.start()
     try:
-        results = asyncio.run(drive(sessions, url, query, started, deadline, step_timeout, artifacts))
+        results = asyncio.run(
+            drive(sessions, url, query, started, deadline, step_timeout, artifacts, hostile)
+        )
     finally:
         sampler.stop()
         proc.terminate()
@@ -490,6 +570,9 @@ def run(
     result_times = [r.result_s for r in results if r.result_s is not None]
     report = {
         "sessions": sessions,
+        "hostile": {r.role: r.note for r in results if r.role != "trainer"},
+        "trainers_ok": f"{sum(r.ok for r in results if r.role == 'trainer')}/"
+        f"{sum(r.role == 'trainer' for r in results)}",
         "query": query,
         "data_dir": str(data_dir),
         "errors": errors,
@@ -542,7 +625,9 @@ def table(report: dict) -> str:
     times = report["result_s"]
     lines += [
         "",
-        f"sessions            {report['sessions']} (query {report['query']})",
+        f"sessions            {report['sessions']} (query {report['query']}); "
+        f"trainers ok {report['trainers_ok']}",
+        *(f"{role:<20}{note}" for role, note in report["hostile"].items()),
         f"errors              {report['error_count']}",
         f"wall time           {report['wall_s']:.1f} s",
         f"time to result      min {fmt(times['min'])}, median {fmt(times['median'])}, max {fmt(times['max'])}"
@@ -585,6 +670,11 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds for any one wait of a session (the page to open, the run's result, ...)",
     )
     parser.add_argument("--artifacts", type=Path, help="save a screenshot of each failed session here")
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="session 1 asks for a run of hours, session 2 presses Time it on the GPU page throughout",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= MAX_SESSIONS:
@@ -597,6 +687,7 @@ def main(argv: list[str] | None = None) -> int:
         args.max_rss_mb,
         args.step_timeout,
         args.artifacts,
+        args.hostile,
     )
     print(json.dumps(report) if args.json else table(report))
     return 0 if report["passed"] else 1

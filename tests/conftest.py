@@ -42,8 +42,10 @@ def real_mnist_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def app_url(fake_mnist_dir):
-    """The app served on loopback with the small MNIST as its data directory."""
-    proc, url = start_app(fake_mnist_dir)
+    """The app served on loopback with the small MNIST as its data directory. Its time cap is a
+    day: the Stop tests need runs that cannot end before the test presses Stop (the cap itself
+    is tested on servers of its own)."""
+    proc, url = start_app(fake_mnist_dir, {"PLAYGROUND_MAX_RUN_SECONDS": str(24 * 3600)})
     yield url
     stop_app(proc)
 

@@ -102,20 +102,3 @@ def test_placement_with_gpu():
     assert steps["x.cuda().device"].result.startswith("cuda")
     mixed = next(s for s in steps.values() if s.code.startswith("x + x.cuda()"))
     assert not mixed.ok
-
-
-def test_timing_uses_every_core_then_restores_the_thread_count():
-    import os
-
-    import torch
-
-    from playground.lessons.gpu_ops import all_cpu_threads
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with all_cpu_threads() as threads:
-            assert threads == torch.get_num_threads() == len(os.sched_getaffinity(0))
-        assert torch.get_num_threads() == 1
-    finally:
-        torch.set_num_threads(before)

@@ -1,6 +1,8 @@
 """Background runs: a worker process trains, stop keeps the model, slots queue runs, sessions
 are separate."""
 
+import re
+
 import pytest
 
 from playground.core.config import RunConfig
@@ -68,10 +70,12 @@ def test_slots_queue_runs_beyond_the_limit(fake_mnist_dir):
     b = second.start(CONFIG, fake_mnist_dir, slots)
     wait_until(lambda: b.queue_position == 1)
     assert b.status == RunStatus.QUEUED and not b.steps
-    assert b.progress() == (
-        0.0,
-        "Run 1 is waiting for a free training slot: place 1 in the queue. It starts by itself.",
-    )
+    fraction, label = b.progress()
+    assert fraction == 0.0 and re.fullmatch(
+        r"Run 1 is waiting for a free training slot: place 1 in the queue, about \d+ s to wait\. "
+        r"It starts by itself\.",
+        label,
+    ), label
     fraction, label = a.progress()
     assert 0 < fraction < 1 and "samples/s" in label and label.endswith(" s left")
     first.stop()
@@ -209,13 +213,17 @@ def test_preloading_a_folder_without_mnist_leaves_the_worker_serving(fake_mnist_
 
 def test_a_training_run_hands_over_each_epochs_model(fake_mnist_dir):
     """Seconds per epoch (1024×1024 at batch 8), so that the once-a-second snapshots come."""
-    history = RunHistory()
+    from playground.hosting.runs import BackgroundRun, RunRecord
+    from playground.hosting.worker import WorkerPool
+
     config = CONFIG.replace(hidden=(1024, 1024), dropout=(0.1, 0.1), batch_size=8, epochs=100)
-    record = history.start(config, fake_mnist_dir, RunSlots())
+    record, pool = RunRecord(config), WorkerPool()
+    run = BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start()  # no time cap here
     epoch, model = wait_until(lambda: record.epoch_model, what="a finished epoch's model")
     assert record.active and epoch >= 1 and not model.training
     assert [e.epoch for e in record.epochs][:epoch] == list(range(1, epoch + 1))
-    history.stop()
-    history.wait(120)
+    run.stop()
+    run.join(120)
+    pool.close()
     assert record.status == RunStatus.STOPPED and record.model is not None
     assert record.epoch_model is None  # the final model took over

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from pathlib import Path
@@ -10,8 +11,9 @@ import streamlit as st
 import torch
 
 from playground.core import data, system
-from playground.hosting import shared
+from playground.hosting import settings, shared
 from playground.hosting.runs import RunHistory
+from playground.hosting.settings import is_local
 
 # The server's own torch work is tiny (a drawing's prediction, the teaching pages) and runs on
 # Streamlit's script threads; training has its own worker processes. One thread here keeps many
@@ -21,9 +23,10 @@ torch.set_num_threads(1)
 
 
 def data_dir() -> Path:
-    """The MNIST directory this session uses: the sidebar setting, else PLAYGROUND_DATA_DIR or
-    the default cache directory."""
-    return Path(st.session_state.get("data_dir") or data.default_data_dir()).expanduser()
+    """Where MNIST is: the operator's PLAYGROUND_DATA_DIR or the default cache, never a visitor's
+    choice (a visitor who could name a folder could make the server create it, download into it
+    or say whether files exist there)."""
+    return settings.data_dir()
 
 
 def sidebar() -> None:
@@ -32,13 +35,27 @@ def sidebar() -> None:
         remember_browser()
         info = system.device_info()
         st.caption(f"**Device:** {info.summary}")
-        st.session_state.setdefault("data_dir", str(data.default_data_dir()))
-        st.text_input(
-            "MNIST data directory",
-            key="data_dir",
-            help="Where MNIST lives (MNIST/raw/ inside it). The Train page downloads it there "
-            "on first use when this machine is online.",
-        )
+        if is_local():  # the person at this machine may see its paths; a shared link does not
+            st.caption(f"**MNIST:** `{data.raw_dir(data_dir())}`")
+
+
+def client_address() -> str | None:
+    """The visitor's network address, for the per-address limit on runs; None for a connection
+    from this machine with no proxy in between (local use: no per-address limit). Behind a
+    reverse proxy on this machine, the address it puts last in X-Forwarded-For (the one it saw);
+    the header is ignored from anyone else, who could write any address into it."""
+    address = st.context.ip_address
+    if address is not None and not _is_loopback(address):
+        return address
+    forwarded = [a.strip() for a in (st.context.headers.get("X-Forwarded-For") or "").split(",")]
+    return forwarded[-1] if forwarded[-1] else None
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 BROWSER_COOKIE = "playground_browser"

@@ -74,8 +74,8 @@ def missing_data_message(root: Path | str) -> str:
     return (
         f"MNIST is not in {raw_dir(root)} and could not be downloaded. "
         f"Missing: {files}. Put the four uncompressed MNIST files "
-        f"({', '.join(RAW_FILES)}) in that folder, or set PLAYGROUND_DATA_DIR (or the data "
-        "directory in the sidebar) to a folder that holds MNIST/raw/."
+        f"({', '.join(RAW_FILES)}) in that folder, or set PLAYGROUND_DATA_DIR to a folder that "
+        "holds MNIST/raw/."
     )
 
 
@@ -157,7 +157,8 @@ def normalize(pixels: torch.Tensor) -> torch.Tensor:
     return (pixels - MEAN) / STD
 
 
-_cache: dict[tuple[str, str], MnistTensors] = {}
+# One resident copy per device (about 220 MB on each): a load from another root replaces it.
+_cache: dict[str, MnistTensors] = {}
 _cache_lock = threading.Lock()
 
 
@@ -167,13 +168,16 @@ def load_mnist(
     progress: ProgressFn | None = None,
     download: bool = True,
 ) -> MnistTensors:
-    """MNIST as resident, normalised tensors on `device`: one shared copy per process, root and
-    device (concurrent callers wait for the first load instead of loading twice)."""
+    """MNIST as resident, normalised tensors on `device`: one shared copy per process and device
+    (concurrent callers wait for the first load instead of loading twice). Asking for another
+    root replaces the copy rather than adding one, so memory stays bounded per device."""
     root = Path(root) if root is not None else default_data_dir()
     device = torch.device(device)
-    key = (str(root.resolve()), str(device))
+    key = str(device)
     with _cache_lock:
-        if key not in _cache:
+        cached = _cache.get(key)
+        if cached is None or cached.root.resolve() != root.resolve():
+            _cache.pop(key, None)  # let the old copy go before reading the new one
             ensure_mnist(root, progress, download)
             _cache[key] = _load_tensors(root, device)
         return _cache[key]
@@ -198,10 +202,11 @@ _test_cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
 def load_test_images(root: Path | str) -> tuple[torch.Tensor, torch.Tensor]:
     """The test split as (10000, 28, 28) uint8 images and (10000,) int64 labels on the CPU, for
-    galleries in a process that does not train (the web server). Cached per root."""
+    galleries in a process that does not train (the web server). One copy: the latest root's."""
     key = str(Path(root).resolve())
     with _cache_lock:
         if key not in _test_cache:
             test = MNIST(root=str(root), train=False, download=False)
+            _test_cache.clear()
             _test_cache[key] = (test.data, test.targets)
         return _test_cache[key]

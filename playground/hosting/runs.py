@@ -22,7 +22,9 @@ from playground.core.data import load_test_images
 from playground.core.engine import DoneEvent, EpochEvent, Evaluation, Event, StepEvent, resolve_device
 from playground.core.model import MLP, build_model
 from playground.hosting import shared
+from playground.hosting.admission import duration
 from playground.hosting.messages import Downloading, EpochWeights, Failed, Progress, RunStatus, Weights
+from playground.hosting.redact import hide_paths
 from playground.hosting.settings import settings
 from playground.hosting.slots import RunSlots
 from playground.hosting.worker import TrainingWorker, WorkerPool
@@ -46,7 +48,10 @@ class RunRecord:
     done: DoneEvent | None = None
     model: MLP | None = None  # the trained (or partly trained) model, eval mode once ended
     device: str = ""
-    error: str | None = None
+    error: str | None = None  # for the visitor: no server paths (redact.py)
+    estimate_s: float | None = None  # the run's expected time on this server, from budget.py
+    expected_wait_s: float | None = None  # while queued: the estimates of the runs ahead
+    stop_reason: str | None = None  # why the server stopped it (the time cap), if it did
     test_images: torch.Tensor | None = None  # (10000, 28, 28) uint8, shared with the dataset
     test_labels: torch.Tensor | None = None  # (10000,) int64 on the CPU
     # While it trains: the model at the end of its latest finished epoch (epoch number, model).
@@ -99,15 +104,17 @@ class RunRecord:
             return fraction, f"{self.name}: {message}…"
         if step is None:
             if self.status == RunStatus.QUEUED and self.queue_position:
+                wait = f", about {duration(self.expected_wait_s)} to wait" if self.expected_wait_s else ""
                 return 0.0, (
                     f"{self.name} is waiting for a free training slot: place {self.queue_position} "
-                    "in the queue. It starts by itself."
+                    f"in the queue{wait}. It starts by itself."
                 )
             return 0.0, f"{self.name}: starting…"  # also queued with nobody ahead, for a moment
         left = step.elapsed / max(step.global_step, 1) * (step.total_steps - step.global_step)
         state = f"{left:.0f} s left" if self.active else "finished"
         if self.status == RunStatus.STOPPED:
-            state = "stopped (the model trained so far is kept)"
+            state = f"stopped: {self.stop_reason}" if self.stop_reason else "stopped"
+            state += " (the model trained so far is kept)"
         elif self.status == RunStatus.FAILED:
             state = "failed"
         return min(step.global_step / step.total_steps, 1.0), (
@@ -133,11 +140,13 @@ class BackgroundRun:
         data_root: Path,
         slots: RunSlots | None = None,
         pool: WorkerPool | None = None,
+        max_seconds: float | None = None,
     ):
         self.record = record
         self._root = Path(data_root)
         self._slots = slots or shared.run_slots()
         self._pool = pool or shared.workers()
+        self._max_seconds = settings().max_run_seconds if max_seconds is None else max_seconds
         self._stop = threading.Event()
         self._worker: TrainingWorker | None = None
         self._thread = threading.Thread(target=self._main, name=f"run-{record.id}", daemon=True)
@@ -164,7 +173,7 @@ class BackgroundRun:
         try:
             device = resolve_device(record.config.device)
         except RuntimeError as err:
-            record.status, record.error = RunStatus.FAILED, str(err)
+            record.status, record.error = RunStatus.FAILED, hide_paths(str(err))
             return
         record.device = device.type
         threading.Thread(target=self._track_queue, args=(device.type, record.id), daemon=True).start()
@@ -177,27 +186,46 @@ class BackgroundRun:
             self._worker = self._pool.acquire(device.type)
             self._follow(self._worker)
         except Exception as err:  # noqa: BLE001 - the page shows the reason; the app keeps going
-            record.status, record.error = RunStatus.FAILED, f"{type(err).__name__}: {err}"
+            record.status, record.error = RunStatus.FAILED, hide_paths(f"{type(err).__name__}: {err}")
         finally:
             if self._worker is not None:
                 self._pool.release(self._worker)
-            self._slots.release(device.type)
+            self._slots.release(device.type, record.id)
 
     def _track_queue(self, device: str, ticket: int) -> None:
         while self.record.status == RunStatus.QUEUED and not self._stop.is_set():
             self.record.queue_position = self._slots.position(device, ticket)
+            self.record.expected_wait_s = self._expected_wait(device, ticket)
             time.sleep(0.2)
 
+    def _expected_wait(self, device: str, ticket: int) -> float | None:
+        """What is left of the runs training now plus the estimates of those queued ahead,
+        shared among the device's slots (None when some run's estimate is unknown)."""
+        running, ahead = self._slots.ahead(device, ticket)
+        records = [_records.get(t) for t in running + ahead]
+        if any(r is None or r.estimate_s is None for r in records):
+            return None
+        left = [max(r.estimate_s - (r.last_step.elapsed if r.last_step else 0.0), 0.0) for r in records]
+        return sum(left) / max(self._slots.limits.get(device, 1), 1)
+
     def _follow(self, worker: TrainingWorker) -> None:
-        record, done = self.record, None
+        record, done, started = self.record, None, None
         if self._stop.is_set():
             worker.stop.set()
         for message in worker.train(record.id, record.config.to_params(), str(self._root)):
+            if (
+                started is not None
+                and time.monotonic() - started > self._max_seconds
+                and not self._stop.is_set()
+            ):
+                record.stop_reason = f"this server stops runs after {duration(self._max_seconds)} of training"
+                self.stop()
             if self._stop.is_set():
                 worker.stop.set()  # the worker checks it at every step
             if isinstance(message, Downloading):
                 record.download = (message.fraction, message.message)
             elif isinstance(message, Progress):
+                started = started or time.monotonic()  # the cap counts training, not the queue or MNIST
                 done = self._file(message.event) or done
             elif isinstance(message, EpochWeights):
                 record.epoch_model = (message.epoch, self._model(message.state_dict))
@@ -205,7 +233,7 @@ class BackgroundRun:
                 record.model = self._model(message.state_dict)
                 record.epoch_model = None
             elif isinstance(message, Failed):
-                record.error = message.message
+                record.error = hide_paths(message.message)
         if record.error or done is None or record.model is None:
             record.status = RunStatus.FAILED
             record.error = record.error or "the run ended without a model"
@@ -225,10 +253,28 @@ class BackgroundRun:
         if isinstance(event, StepEvent):
             record.steps.append(event)
         elif isinstance(event, EpochEvent):
+            self._observe(event)
             record.epochs.append(event)
         elif isinstance(event, DoneEvent):
             return event
         return None
+
+    def _observe(self, event: EpochEvent) -> None:
+        """Teach this server's cost model the epoch's measured time. The first epoch of a run
+        with more is left out: it starts while the page redraws and runs slower than the rest."""
+        record = self.record
+        if (event.epoch == 1 and event.epochs > 1) or record.last_step is None:
+            return
+        previous = record.epochs[-1].elapsed if record.epochs else 0.0
+        evaluation = event.elapsed - previous - event.epoch_seconds if record.epochs else None
+        shared.cost_model(record.device).observe_epoch(
+            record.config, event.epoch_seconds / record.last_step.steps_per_epoch, evaluation
+        )
+
+
+# Every run of this process by id, while its record lives: the queue's expected wait reads the
+# estimates of the runs ahead, which belong to other browsers' histories.
+_records: weakref.WeakValueDictionary[int, RunRecord] = weakref.WeakValueDictionary()
 
 
 def _stop_all(runs: dict[int, BackgroundRun]) -> None:
@@ -247,11 +293,22 @@ class RunHistory:
         # run then, so that nobody trains (or holds a slot) for a visitor who left.
         weakref.finalize(self, _stop_all, self._runs)
 
-    def start(self, config: RunConfig, data_root: Path | str, slots: RunSlots | None = None) -> RunRecord:
+    def start(
+        self,
+        config: RunConfig,
+        data_root: Path | str,
+        slots: RunSlots | None = None,
+        client: str | None = None,
+    ) -> RunRecord:
+        """Start a run, if this server admits it: RunRefused (admission.py) says why not.
+        `client` is the visitor's network address (None: not known, no per-address limit)."""
         if self.active is not None:
             raise RuntimeError("a run is already training in this session; stop it first")
         record = RunRecord(config)
+        device = shared.device_type(config.device)
+        record.estimate_s = shared.admission().admit(record, device, client, Path(data_root))
         record.name = f"Run {self._next_number()}"
+        _records[record.id] = record
         self.records.append(record)
         self._runs[record.id] = BackgroundRun(record, Path(data_root), slots).start()
         self._trim()

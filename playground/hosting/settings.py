@@ -7,6 +7,11 @@
 | PLAYGROUND_MAX_EPOCHS | 100 | most epochs (passes over the 60,000 training images) one run may ask for |
 | PLAYGROUND_MAX_RUNS_KEPT | 20 | finished runs (and their models) kept per browser session |
 | PLAYGROUND_SESSION_TTL | 600 | seconds after a browser's last visit before its runs are stopped and freed |
+| PLAYGROUND_MAX_RUN_SECONDS | 600 | most seconds of training one run may take: longer estimates are refused |
+| PLAYGROUND_MAX_RUNS_PER_CLIENT | 2 | queued-or-running runs per client address (one per browser as well) |
+
+Two more are read where they are used, not cached: PLAYGROUND_DATA_DIR (where MNIST is: the
+operator's choice, never a visitor's, see `data_dir`) and PLAYGROUND_LOCAL (`is_local`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+from playground.core import data
 from playground.core.config import MAX_EPOCHS
 from playground.core.system import usable_cores
 
@@ -31,6 +38,8 @@ class HostSettings:
     max_epochs: int = MAX_EPOCHS
     max_runs_kept: int = 20
     session_ttl_s: int = 600
+    max_run_seconds: int = 600
+    max_runs_per_client: int = 2
 
     @property
     def worker_threads(self) -> int:
@@ -45,6 +54,8 @@ _LIMITS = {
     "PLAYGROUND_MAX_EPOCHS": ("max_epochs", 1, MAX_EPOCHS),
     "PLAYGROUND_MAX_RUNS_KEPT": ("max_runs_kept", 1, 1000),
     "PLAYGROUND_SESSION_TTL": ("session_ttl_s", 10, 7 * 24 * 3600),
+    "PLAYGROUND_MAX_RUN_SECONDS": ("max_run_seconds", 1, 24 * 3600),
+    "PLAYGROUND_MAX_RUNS_PER_CLIENT": ("max_runs_per_client", 1, 1000),
 }
 
 
@@ -71,3 +82,15 @@ def settings() -> HostSettings:
     """This server's settings, read from the environment on first use (not at import: a tool
     that imports playground must not fail on a bad hosting variable it never uses)."""
     return from_env()
+
+
+def data_dir() -> Path:
+    """Where MNIST is: PLAYGROUND_DATA_DIR, else the default cache folder. Only the operator
+    chooses it; nothing a visitor sends names, creates or probes a path on the server."""
+    return data.default_data_dir()
+
+
+def is_local() -> bool:
+    """PLAYGROUND_LOCAL=1: the app runs for the person at this machine, who may see server paths
+    (where MNIST is). Off by default, so that a shared link never shows them."""
+    return os.environ.get("PLAYGROUND_LOCAL", "") == "1"

@@ -1,41 +1,100 @@
 """The server's process-wide hosting objects, each made on first use (never at import): the run
-slots, the pool of training workers and the registry of browsers. Importing any of `playground`
+slots, the pool of training workers, the registry of browsers, the cost model of each device and
+the admission of runs, and the booth where the GPU page times a matrix product. Importing any of `playground`
 starts no process and reads no hosting variable; the first page that trains does.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from playground.core.config import RunConfig
 from playground.core.engine import resolve_device
-from playground.hosting.settings import settings
+from playground.hosting.admission import Admission
+from playground.hosting.booth import TimingBooth
+from playground.hosting.budget import CostModel, calibrate_in_child, train_size
+from playground.hosting.settings import data_dir, settings
 from playground.hosting.slots import RunSlots
 from playground.hosting.worker import WorkerPool
 
 if TYPE_CHECKING:
     from playground.hosting.browsers import BrowserRegistry
 
+T = TypeVar("T")
+_making = threading.RLock()
 
-@functools.cache
+
+def made_once(make: Callable[..., T]) -> Callable[..., T]:
+    """functools.cache under a lock: the first pages of a busy server ask for these objects from
+    several script threads at once, and two run queues (or ten calibrations) must never be made."""
+    cached = functools.cache(make)
+
+    @functools.wraps(make)
+    def get(*args: object) -> T:
+        with _making:
+            return cached(*args)
+
+    get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return get
+
+
+@made_once
 def run_slots() -> RunSlots:
     """How many runs train at once per device, shared by every browser session of this server."""
     return RunSlots({"cpu": settings().max_runs_cpu, "cuda": settings().max_runs_gpu})
 
 
-@functools.cache
+@made_once
 def workers() -> WorkerPool:
     # Always an explicit thread count: a worker spawned by the Streamlit server otherwise starts
     # with one torch thread (measured: 1.8 instead of 1.1 s/epoch for the fast preset on 2 cores).
     return WorkerPool(threads=settings().worker_threads)
 
 
-@functools.cache
+@made_once
 def browsers() -> BrowserRegistry:
     from playground.hosting.browsers import BrowserRegistry  # it needs runs.py, which needs us
 
     return BrowserRegistry()
+
+
+@made_once
+def cost_model(device: str) -> CostModel:
+    """Seconds per step on `device` ("cpu", "cuda"): a prior at once, this server's own timings
+    a few seconds later (calibrated in a child process with a training worker's threads)."""
+    model = CostModel(device)
+    calibrate_in_child(model, settings().worker_threads if device == "cpu" else None)
+    return model
+
+
+def estimate_seconds(config: RunConfig, device: str | None = None, data_root: Path | None = None) -> float:
+    """How long `config` would train on this server, on `device` (default: the one it asks for),
+    on the MNIST in `data_root` (default: the operator's)."""
+    device = device or device_type(config.device)
+    return cost_model(device).estimate_seconds(config, train_size(data_root or data_dir()))
+
+
+def device_type(name: str) -> str:
+    """ "cpu" or "cuda": where a run asking for device `name` ("auto", …) trains here."""
+    try:
+        return resolve_device(name).type
+    except RuntimeError:
+        return "cpu"  # no such device here: the run fails with the reason when it starts
+
+
+@made_once
+def admission() -> Admission:
+    return Admission(settings(), estimate_seconds)
+
+
+@made_once
+def timing_booth() -> TimingBooth:
+    """The GPU page's timing: one visitor at a time for the whole server."""
+    return TimingBooth()
 
 
 def prewarm_worker(device: str, data_root: Path) -> None:

@@ -14,6 +14,7 @@ class RunSlots:
         self._cond = threading.Condition()
         self._running: dict[str, int] = {}
         self._queue: dict[str, list[int]] = {}
+        self._holders: dict[str, list[int]] = {}  # tickets training now, for the expected wait
 
     def position(self, device: str, ticket: int) -> int:
         """1-based place in the queue, 0 when not waiting."""
@@ -34,10 +35,20 @@ class RunSlots:
                 self._cond.wait(timeout=0.2)
             queue.pop(0)
             self._running[device] = self._running.get(device, 0) + 1
+            self._holders.setdefault(device, []).append(ticket)
             self._cond.notify_all()
             return True
 
-    def release(self, device: str) -> None:
+    def ahead(self, device: str, ticket: int) -> tuple[list[int], list[int]]:
+        """(tickets training now, tickets queued before `ticket`)."""
+        with self._cond:
+            queue = self._queue.get(device, [])
+            before = queue[: queue.index(ticket)] if ticket in queue else []
+            return list(self._holders.get(device, [])), before
+
+    def release(self, device: str, ticket: int | None = None) -> None:
         with self._cond:
             self._running[device] -= 1
+            if ticket in self._holders.get(device, []):
+                self._holders[device].remove(ticket)
             self._cond.notify_all()

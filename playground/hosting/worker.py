@@ -128,7 +128,7 @@ _main_swap = threading.Lock()
 
 
 @contextmanager
-def _bare_main_module() -> Iterator[None]:
+def bare_main_module() -> Iterator[None]:
     """A spawned child first runs the parent's `__main__` file. Under `streamlit run`, `__main__`
     is the app script itself (Streamlit installs each script run as `__main__`), so every worker
     ran app.py in bare mode: seconds of imports and a flood of "missing ScriptRunContext"
@@ -155,7 +155,7 @@ class TrainingWorker:
             args=(device, self.requests, self.events, self.stop, threads),
             daemon=True,
         )
-        with _bare_main_module():
+        with bare_main_module():
             self.process.start()
 
     @property

@@ -3,19 +3,19 @@ the CPU and, when there is one, on the GPU."""
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
-from playground.core.system import usable_cores
-
-MAX_N = 4096  # 2·4096³ ≈ 137 GFLOP: about half a second on 2 CPU cores; never more than this
+# On a shared server the timing runs on the thread count the server already has (one: it never
+# changes torch's setting for the whole process), so these bound it: 2·2048³ ≈ 17 GFLOP is about
+# 0.3 s on one core of the 2-core development machine.
+MAX_N = 2048
 MIN_N = 64
-PER_SIZE_BUDGET_S = 0.5  # repeat a product until this much time has gone (at least once)
-TOTAL_BUDGET_S = 12.0  # stop the sweep when it has taken this long, whatever is left
+PER_SIZE_BUDGET_S = 0.2  # repeat a product until this much time has gone (at least once)
+TOTAL_BUDGET_S = 3.0  # never start a product that would end the sweep later than this
 
 
 @dataclass(frozen=True)
@@ -135,29 +135,27 @@ def compare(
     sizes = sweep_sizes(n)
     jobs = [(d, s) for s in sizes for d in devices]
     timings, skipped, start = [], [], time.perf_counter()
-    with all_cpu_threads():
-        for i, (device, size) in enumerate(jobs):
-            if on_step:
-                on_step(i / len(jobs), f"{device}: {size}×{size} @ {size}×{size}")
-            if timings and time.perf_counter() - start > total_budget_s:  # always time one
-                skipped.append(f"{device} {size}")
-                continue
-            timings.append(time_matmul(size, device))
+    for i, (device, size) in enumerate(jobs):
+        if on_step:
+            on_step(i / len(jobs), f"{device}: {size}×{size} @ {size}×{size}")
+        expected_end = time.perf_counter() - start + _expected_seconds(timings, device, size)
+        if timings and expected_end > total_budget_s:
+            skipped.append(f"{device} {size}")  # the first always runs
+            continue
+        timings.append(time_matmul(size, device))
     if on_step:
         on_step(1.0, "done")
     return timings, skipped
 
 
-@contextlib.contextmanager
-def all_cpu_threads() -> Iterator[int]:
-    """Let torch use every core while timing, then restore the thread count: the web server runs
-    torch on one thread (ui/session.py), which would understate what the CPU can do."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(usable_cores())
-    try:
-        yield torch.get_num_threads()
-    finally:
-        torch.set_num_threads(before)
+def _expected_seconds(timings: list[Timing], device: str, size: int) -> float:
+    """What timing `size` will take: the repeats' budget, or one product when that is longer,
+    scaled as n³ from the largest size timed so far on that device."""
+    done = [t for t in timings if t.device == device]
+    if not done:
+        return 0.0
+    one = done[-1].seconds * (size / done[-1].n) ** 3
+    return max(one, min(PER_SIZE_BUDGET_S, one * 1000))
 
 
 def speedup(timings: list[Timing], n: int) -> float | None:

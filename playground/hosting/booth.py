@@ -1,0 +1,90 @@
+"""The GPU page's timing booth: one visitor's matrix-product timing at a time, for the whole server.
+
+Timing on a shared server must not disturb its other visitors. So it runs one at a time (a
+second visitor sees the first's progress instead of doubling the load), never changes torch's
+thread count (that setting is the whole process's: it would change the server's other work
+too), and runs in a thread of its own at the lowest CPU priority, so that training workers and
+page scripts get the cores first whenever both want them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+Progress = Callable[[float, str], None]
+
+
+class Busy(RuntimeError):
+    """Another visitor is timing; `progress` is theirs."""
+
+    def __init__(self, progress: tuple[float, str]):
+        super().__init__("another visitor is timing right now")
+        self.progress = progress
+
+
+class TimingBooth:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._progress: tuple[float, str] = (0.0, "")
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    @property
+    def progress(self) -> tuple[float, str]:
+        """(fraction, message) of the timing in the booth now."""
+        return self._progress
+
+    def run(self, work: Callable[[Progress], T], on_progress: Progress | None = None) -> T:
+        """Run `work(report)` in a low-priority thread, if the booth is free (else Busy), and
+        wait for it; `on_progress` hears each report from this caller's thread."""
+        if not self._lock.acquire(blocking=False):
+            raise Busy(self._progress)
+        try:
+            self._progress = (0.0, "starting")
+            result: list[T] = []
+            errors: list[BaseException] = []
+
+            def report(fraction: float, message: str) -> None:
+                self._progress = (fraction, message)
+
+            def main() -> None:
+                lower_this_threads_priority()
+                try:
+                    result.append(work(report))
+                except BaseException as err:  # noqa: BLE001 - raised again in the caller's thread
+                    errors.append(err)
+
+            worker = threading.Thread(target=main, name="playground-timing", daemon=True)
+            worker.start()
+            while worker.is_alive():
+                worker.join(0.1)
+                if on_progress:
+                    on_progress(*self._progress)
+            if errors:
+                raise errors[0]
+            return result[0]
+        finally:
+            self._progress = (1.0, "done")
+            self._lock.release()
+
+    def wait_until_free(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.busy and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not self.busy
+
+
+def lower_this_threads_priority() -> None:
+    """Nice 19 for the calling thread only (Linux schedules threads one by one; elsewhere this
+    does nothing). Only for a thread that ends soon: an unprivileged process cannot raise it back."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass

@@ -1,0 +1,251 @@
+"""How long a run will take on this server, before it starts: the compute budget's yardstick.
+
+A training step's time on a given device is close to linear in a few facts of the config:
+
+    seconds/step ≈ c0 + c1·layers + c2·W + c3·B·W + c4·B·U
+
+(W: weights of the linear layers, U: hidden units, B: batch size). c0 and c1 are the fixed cost of
+a step and of each layer's kernels, c2 the optimizer's pass over every weight (Adam touches each
+one whatever the batch: it dominates a 4×1024 network at batch 8), c3 the matrix products, c4
+the elementwise work (activation, BatchNorm, dropout). The coefficients are fitted to this
+server's own timings: a short calibration in a child process (the threads and device of a
+training worker), then every epoch that real runs train. A config that has trained here before
+is estimated from its own measured epochs, which is what a class re-running the presets gets.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import statistics
+import struct
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from playground.core.config import RunConfig
+from playground.core.data import raw_dir
+from playground.core.schedule import steps_per_epoch
+
+MNIST_TRAIN, MNIST_TEST = 60_000, 10_000
+RUN_OVERHEAD_S = 0.5  # model build, first evaluation's warm-up, the hand-over of the weights
+CALIBRATION_STEP_S = 0.15  # time each calibration config for about this long
+CALIBRATION_MIN_STEPS = 3
+CALIBRATION_WARMUP_STEPS = 5  # CUDA: 3 eager warm-up steps and the capture
+CALIBRATION_TIMEOUT_S = 120.0
+# Spread over the regimes above: overhead-bound, optimizer-bound, matmul-bound, many layers.
+CALIBRATION = [
+    RunConfig(hidden=(64,), dropout=(0.0,), batchnorm=False, batch_size=64),
+    RunConfig(hidden=(548, 252), dropout=(0.5, 0.2), batch_size=64),
+    RunConfig(hidden=(548, 252), dropout=(0.5, 0.2), batch_size=512),
+    RunConfig(hidden=(1024, 1024), dropout=(0.2, 0.2), batch_size=8),
+    RunConfig(hidden=(1024, 1024, 1024), dropout=(0.2,) * 3, batch_size=256),
+    RunConfig(hidden=(128,) * 4, dropout=(0.2,) * 4, batch_size=32),
+]
+
+
+def features(config: RunConfig) -> list[float]:
+    sizes = [784, *config.hidden, 10]
+    weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    units = sum(config.hidden) + 10
+    batch = config.batch_size
+    return [1.0, float(len(config.hidden)), float(weights), float(batch * weights), float(batch * units)]
+
+
+def _shape_key(config: RunConfig) -> tuple:
+    """What a step's time depends on; the learning rate, seed and epochs do not change it."""
+    dropout = any(d > 0 for d in config.dropout)
+    return (config.hidden, config.batchnorm, config.activation, config.optimizer, dropout, config.batch_size)
+
+
+# Before this server's calibration is in: timings from the development machine (2 cores, one
+# training thread), good to a factor of about two. GPU: the CUDA-graph step measured on an H200.
+_PRIOR = {
+    "cpu": [
+        (RunConfig(hidden=(64,), dropout=(0.0,), batchnorm=False, batch_size=8), 1.2e-3),
+        (RunConfig(hidden=(64,), dropout=(0.0,), batchnorm=False, batch_size=512), 7.1e-3),
+        (RunConfig(batch_size=64), 3.3e-3),
+        (RunConfig(batch_size=512), 9.5e-3),
+        (RunConfig(hidden=(1024,) * 4, dropout=(0.2,) * 4, batch_size=8), 33.5e-3),
+        (RunConfig(hidden=(1024,) * 4, dropout=(0.2,) * 4, batch_size=256), 204e-3),
+    ],
+    "cuda": [
+        (RunConfig(batch_size=64), 0.25e-3),
+        (RunConfig(batch_size=1024), 0.30e-3),
+        (RunConfig(batch_size=4096), 0.53e-3),
+    ],
+}
+
+
+@dataclass
+class CostModel:
+    """Seconds per step on one device: fitted to timings, exact for configs trained here."""
+
+    device: str = "cpu"
+    calibrated: bool = False
+    _points: list[tuple[list[float], float]] = field(default_factory=list)
+    _coefficients: list[float] = field(default_factory=list)
+    _measured: dict[tuple, list[float]] = field(default_factory=dict)  # shape → s/step of real epochs
+    _eval: dict[tuple, float] = field(default_factory=dict)  # shape → s per evaluation
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.use_timings([(c, s) for c, s in _PRIOR.get(self.device, _PRIOR["cpu"])], calibrated=False)
+
+    def use_timings(self, timings: list[tuple[RunConfig, float]], calibrated: bool = True) -> None:
+        """Fit the model to (config, seconds per step) timings, replacing earlier calibration.
+        Calibration timings are also exact figures for their own shapes (the presets among them)."""
+        with self._lock:
+            self._points = [(features(c), s) for c, s in timings]
+            self._coefficients = fit(self._points)
+            self.calibrated = calibrated
+            if calibrated:
+                for config, seconds in timings:
+                    self._measured.setdefault(_shape_key(config), []).insert(0, seconds)
+
+    def observe_epoch(self, config: RunConfig, seconds_per_step: float, eval_seconds: float | None) -> None:
+        """A real run's epoch: remembered for its shape (the median of the latest few is used)
+        and added to the fit, so that shapes never trained here are estimated better too."""
+        key = _shape_key(config)
+        with self._lock:
+            recent = self._measured.setdefault(key, [])
+            recent.append(seconds_per_step)
+            del recent[:-5]
+            if eval_seconds is not None:
+                self._eval[key] = eval_seconds
+            self._points.append((features(config), seconds_per_step))
+            del self._points[len(CALIBRATION) : -50]  # calibration plus the latest 50 epochs
+            self._coefficients = fit(self._points)
+
+    def seconds_per_step(self, config: RunConfig) -> float:
+        with self._lock:
+            measured = self._measured.get(_shape_key(config))
+            if measured:
+                return statistics.median(measured)
+            return predict(self._coefficients, features(config))
+
+    def eval_seconds(self, config: RunConfig, test_samples: int = MNIST_TEST) -> float:
+        """One evaluation of the test set: a forward pass, about a third of a training step's
+        work per sample (no backward, no optimizer)."""
+        with self._lock:
+            if (known := self._eval.get(_shape_key(config))) is not None:
+                return known
+            c = self._coefficients
+        f = features(config)
+        return test_samples * (c[3] * f[3] + c[4] * f[4]) / config.batch_size / 3
+
+    def estimate_seconds(self, config: RunConfig, train_samples: int = MNIST_TRAIN) -> float:
+        """The whole run: its steps, an evaluation after each epoch and one at the end."""
+        steps = steps_per_epoch(train_samples, config.batch_size) * config.epochs
+        evaluations = config.epochs + 1
+        return (
+            RUN_OVERHEAD_S + steps * self.seconds_per_step(config) + evaluations * self.eval_seconds(config)
+        )
+
+
+def predict(coefficients: list[float], f: list[float]) -> float:
+    return max(sum(c * x for c, x in zip(coefficients, f)), 1e-6)
+
+
+def fit(points: list[tuple[list[float], float]]) -> list[float]:
+    """Least squares on the relative error (a 1 ms step and a 200 ms one count alike), with
+    every coefficient kept ≥ 0: a feature whose fitted cost would be negative is dropped and the
+    rest refitted, so that a bigger network is never estimated faster."""
+    n = len(points[0][0])
+    active = list(range(n))
+    while active:
+        a = torch.tensor([[f[i] / t for i in active] for f, t in points], dtype=torch.float64)
+        b = torch.ones(len(points), 1, dtype=torch.float64)
+        scale = a.abs().max(dim=0).values.clamp_min(1e-30)  # columns span 1 to 1e9
+        solution = torch.linalg.lstsq(a / scale, b, driver="gelsd").solution.flatten() / scale
+        negative = [i for i, c in zip(active, solution.tolist()) if c < 0]
+        if not negative:
+            coefficients = [0.0] * n
+            for i, c in zip(active, solution.tolist()):
+                coefficients[i] = c
+            return coefficients
+        active.remove(min(negative, key=lambda i: solution[active.index(i)].item()))
+    return [0.0] * n
+
+
+def train_size(root: Path | str) -> int:
+    """Training images in the MNIST under `root`, from the IDX header (MNIST's own 60,000 when
+    it is not there yet): the test suite's small MNIST trains far faster."""
+    try:
+        with open(raw_dir(root) / "train-images-idx3-ubyte", "rb") as f:
+            magic, count = struct.unpack(">II", f.read(8))
+        return count if magic == 2051 else MNIST_TRAIN
+    except (OSError, struct.error):
+        return MNIST_TRAIN
+
+
+# --- calibration --------------------------------------------------------------------------------
+
+
+def time_configs(configs: list[RunConfig], device: str) -> list[tuple[RunConfig, float]]:
+    """Seconds per step of each config on random data, timed by the real engine: steps after a
+    few that warm it up (allocations, CUDA graph capture), for about CALIBRATION_STEP_S each
+    (at least CALIBRATION_MIN_STEPS, however slow), so that a busy machine does not make the
+    calibration itself a burden."""
+    from playground.core.data import MnistTensors
+    from playground.core.engine import StepEvent, Trainer
+
+    results = []
+    for config in configs:
+        n = 32 * config.batch_size  # the data repeats: what is timed is the step, not MNIST
+        x = torch.randn(n, 784, device=device)
+        y = torch.randint(0, 10, (n,), device=device)
+        data = MnistTensors(x, y, x[:16], y[:16], torch.zeros(16, 28, 28, dtype=torch.uint8), Path("."))
+        trainer = Trainer(config.replace(epochs=100, device=device), data, log_every=1)
+        durations, last = [], None
+        for event in trainer:
+            if not isinstance(event, StepEvent) or event.global_step <= CALIBRATION_WARMUP_STEPS:
+                continue
+            if last is not None and event.global_step == last.global_step + 1:
+                durations.append(event.elapsed - last.elapsed)
+            last = event
+            if len(durations) >= CALIBRATION_MIN_STEPS and sum(durations) >= CALIBRATION_STEP_S:
+                trainer.stop()
+        # The median step: a step that another process preempted says little about the next one.
+        results.append((config, statistics.median(durations)))
+    return results
+
+
+def _calibrate_main(device: str, threads: int | None, replies) -> None:
+    if threads:
+        torch.set_num_threads(threads)
+    replies.put(time_configs(CALIBRATION, device))
+
+
+def calibrate_in_child(model: CostModel, threads: int | None) -> threading.Thread:
+    """Time the calibration configs in a child process (training's own conditions: the main
+    thread of a process with a worker's thread count, not a thread of the web server) and fit
+    `model` to them when they come. Returns at once; the model keeps its prior until then."""
+    from playground.hosting.worker import bare_main_module
+
+    context = mp.get_context("spawn")
+    replies = context.Queue()
+    process = context.Process(
+        target=_calibrate_main,
+        args=(model.device, threads, replies),
+        name="playground-calibration",
+        daemon=True,
+    )
+    with bare_main_module():
+        process.start()
+
+    def collect() -> None:
+        try:
+            model.use_timings(replies.get(timeout=CALIBRATION_TIMEOUT_S))
+        except (queue.Empty, OSError, EOFError):
+            pass  # keep the prior: estimates stay rough, runs are still capped while they train
+        finally:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+
+    thread = threading.Thread(target=collect, name="playground-calibration", daemon=True)
+    thread.start()
+    return thread

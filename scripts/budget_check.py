@@ -1,0 +1,82 @@
+"""How good is the train page's estimate? Trains the Tutorial and Fast presets on this machine
+through the app's hosting code and compares each run's estimate with its measured time.
+
+    .venv/bin/python scripts/budget_check.py --data-dir ../shared/data [--repeats 2]
+        [--tutorial-epochs 15] [--json]
+
+What the app does when a visitor presses Train, minus the browser: the cost model is calibrated
+in a child process (as when the server's first page needing it opens), each run is estimated
+just before it starts (what the page shows), and trained by the app's training worker. The
+measured time is the run's own (`DoneEvent.elapsed`: training and evaluations, from its first
+step to its end); the target is a ratio measured/estimate within 0.7–1.3. The first run of each
+preset is estimated from the calibration alone; later ones also from the runs before them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playground.core.config import FAST, TUTORIAL  # noqa: E402
+from playground.hosting import shared  # noqa: E402
+from playground.hosting.runs import RunHistory  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--tutorial-epochs", type=int, default=TUTORIAL.epochs)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    os.environ["PLAYGROUND_DATA_DIR"] = str(args.data_dir)
+    os.environ.setdefault("PLAYGROUND_MAX_RUN_SECONDS", "7200")  # measure, don't refuse
+
+    model = shared.cost_model("cpu")
+    deadline = time.time() + 300
+    while not model.calibrated and time.time() < deadline:
+        time.sleep(0.5)
+    presets = {"tutorial": TUTORIAL.replace(epochs=args.tutorial_epochs, device="cpu"), "fast": FAST}
+    rows = []
+    for repeat in range(args.repeats):
+        for name, config in presets.items():
+            config = config.replace(device="cpu")
+            estimate = shared.estimate_seconds(config, "cpu")
+            history = RunHistory()
+            record = history.start(config, args.data_dir)
+            history.wait(3600)
+            if record.done is None:
+                raise RuntimeError(f"{name}: the run failed: {record.error}")
+            measured = record.done.elapsed
+            rows.append(
+                {
+                    "preset": name,
+                    "run": repeat + 1,
+                    "epochs": config.epochs,
+                    "estimate_s": round(estimate, 1),
+                    "measured_s": round(measured, 1),
+                    "ratio": round(measured / estimate, 2),
+                    "s_per_epoch": round(sum(e.epoch_seconds for e in record.epochs) / len(record.epochs), 2),
+                }
+            )
+            if not args.json:
+                print(rows[-1], flush=True)
+    report = {
+        "calibrated": model.calibrated,
+        "load_average": os.getloadavg(),
+        "rows": rows,
+        "within_30_percent": all(0.7 <= r["ratio"] <= 1.3 for r in rows),
+    }
+    print(json.dumps(report) if args.json else json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

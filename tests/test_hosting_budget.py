@@ -1,0 +1,117 @@
+"""The compute budget's parts: the cost model, its calibration, and the admission of runs."""
+
+import time
+
+import pytest
+
+from playground.core.config import FAST, TUTORIAL, RunConfig
+from playground.hosting import budget
+from playground.hosting.admission import Admission, RunRefused, duration
+from playground.hosting.messages import RunStatus
+from playground.hosting.runs import RunRecord
+from playground.hosting.settings import HostSettings
+
+HOG = RunConfig(hidden=(1024,) * 4, dropout=(0.2,) * 4, batch_size=8, epochs=100)
+SMALL = RunConfig(hidden=(64,), dropout=(0.1,), batch_size=512, epochs=1)
+
+
+def test_the_fit_predicts_a_config_it_was_not_given():
+    """Timings from a known cost per feature: the fit recovers a held-out config's step time."""
+    truth = [2e-3, 5e-4, 1e-8, 2e-11, 3e-9]
+    step = lambda c: sum(a * f for a, f in zip(truth, budget.features(c)))  # noqa: E731
+    model = budget.CostModel("cpu")
+    model.use_timings([(c, step(c)) for c in budget.CALIBRATION])
+    held_out = RunConfig(hidden=(300, 100), dropout=(0.2, 0.2), batch_size=128)
+    assert model.seconds_per_step(held_out) == pytest.approx(step(held_out), rel=0.02)
+
+
+def test_a_bigger_network_or_batch_is_never_estimated_faster():
+    model = budget.CostModel("cpu")  # the prior; noisy timings are fitted with costs ≥ 0 too
+    noisy = [(c, s * f) for (c, s), f in zip(budget._PRIOR["cpu"], (1.6, 0.5, 1.3, 0.7, 1.0, 1.2))]
+    for m in (model, budget.CostModel("cpu")):
+        if m is not model:
+            m.use_timings(noisy)
+        assert all(c >= 0 for c in m._coefficients)
+        assert m.estimate_seconds(SMALL.replace(hidden=(128,))) >= m.estimate_seconds(SMALL)
+        assert m.estimate_seconds(TUTORIAL) < m.estimate_seconds(HOG)
+        assert m.estimate_seconds(TUTORIAL.replace(epochs=30)) > 1.9 * m.estimate_seconds(TUTORIAL)
+
+
+def test_an_epoch_trained_here_becomes_that_configs_estimate():
+    model = budget.CostModel("cpu")
+    before = model.estimate_seconds(FAST)
+    model.observe_epoch(FAST.replace(lr=1e-3, seed=3, epochs=9), seconds_per_step=0.05, eval_seconds=0.2)
+    steps = 118 * FAST.epochs  # 60,000 / 512 rounded up
+    assert model.estimate_seconds(FAST) == pytest.approx(
+        budget.RUN_OVERHEAD_S + steps * 0.05 + (FAST.epochs + 1) * 0.2
+    )
+    assert model.estimate_seconds(FAST) != pytest.approx(before)
+    # Other shapes move too (the epoch joined the fit), but are not taken as equal to it.
+    assert model.seconds_per_step(FAST.replace(batch_size=256)) != pytest.approx(0.05)
+
+
+def test_train_size_reads_the_idx_header(fake_mnist_dir, tmp_path):
+    assert budget.train_size(fake_mnist_dir) == 600
+    assert budget.train_size(tmp_path) == 60_000  # not downloaded yet: MNIST's own size
+
+
+def test_calibration_times_the_real_engine():
+    configs = [RunConfig(hidden=(32,), dropout=(0.0,), batchnorm=False, batch_size=16)]
+    [(config, seconds)] = budget.time_configs(configs, "cpu")
+    assert config is configs[0] and 1e-6 < seconds < 1.0
+
+
+def test_calibration_in_a_child_process_fits_the_model():
+    model = budget.CostModel("cpu")
+    prior = list(model._coefficients)
+    budget.calibrate_in_child(model, threads=1)
+    deadline = time.time() + 240
+    while not model.calibrated:
+        assert time.time() < deadline, "the calibration never came back"
+        time.sleep(0.2)
+    assert model._coefficients != prior
+    assert model.seconds_per_step(TUTORIAL) > 0
+    assert model.estimate_seconds(HOG) > model.estimate_seconds(SMALL)
+
+
+# --- admission --------------------------------------------------------------------------------
+
+
+def admission(estimate=lambda config, device, root: 60.0 * config.epochs, **limits):
+    return Admission(HostSettings(**limits), estimate)
+
+
+def test_too_many_epochs_are_refused_where_runs_start():
+    with pytest.raises(RunRefused, match="at most 5 epochs per run; this run asks for 6"):
+        admission(max_epochs=5).check(SMALL.replace(epochs=6), "cpu", None)
+
+
+def test_an_over_budget_run_is_refused_with_its_estimate_and_what_to_change():
+    gate = admission(max_run_seconds=600)
+    assert gate.check(SMALL.replace(epochs=10), "cpu", None) == 600.0
+    with pytest.raises(RunRefused) as refused:
+        gate.check(SMALL.replace(epochs=25, batch_size=64), "cpu", None)
+    message = str(refused.value)
+    assert "about 25 min on this server's CPU" in message and "allows 10 min per run" in message
+    assert "fewer epochs (10 fit)" in message and "a larger batch size" in message
+
+
+def test_a_third_run_from_one_address_is_refused_until_one_ends():
+    gate = admission(max_runs_per_client=2)
+    records = [RunRecord(SMALL) for _ in range(3)]
+    gate.admit(records[0], "cpu", "203.0.113.7")
+    gate.admit(records[1], "cpu", "203.0.113.7")
+    with pytest.raises(RunRefused, match="already has 2 runs queued or training"):
+        gate.admit(records[2], "cpu", "203.0.113.7")
+    gate.admit(RunRecord(SMALL), "cpu", "198.51.100.1")  # another address is not affected
+    gate.admit(RunRecord(SMALL), "cpu", None)  # nor local use (no address)
+    records[0].status = RunStatus.FINISHED
+    gate.admit(records[2], "cpu", "203.0.113.7")
+    assert gate.active_runs("203.0.113.7") == 2
+
+
+@pytest.mark.parametrize(
+    "seconds, text", [(0.2, "1 s"), (42, "42 s"), (600, "10 min"), (15180, "4 h 13 min")]
+)
+def test_durations_read_like_speech(seconds, text):
+    assert duration(seconds) == text

@@ -1,0 +1,116 @@
+"""The GPU page's "Time it" on a shared server: one visitor at a time, the server's thread count
+never touched, a few seconds at most."""
+
+import threading
+import time
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from playground.hosting import shared
+from playground.hosting.booth import Busy, TimingBooth
+from playground.lessons import gpu_ops
+
+GPU_PAGE = "pages/gpu.py"
+
+
+def open_gpu_page(n=1024):
+    at = AppTest.from_file("../app.py", default_timeout=60).switch_page(GPU_PAGE).run()
+    at.select_slider(key="matmul_n").set_value(n).run()
+    return at
+
+
+def test_two_visitors_timing_at_once_leave_the_thread_count_alone(monkeypatch):
+    inside, most_inside, lock = [0], [0], threading.Lock()
+    real = gpu_ops.time_matmul
+
+    def counted(*args, **kwargs):  # how many timings run at the same moment
+        with lock:
+            inside[0] += 1
+            most_inside[0] = max(most_inside[0], inside[0])
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(gpu_ops, "time_matmul", counted)
+    before = torch.get_num_threads()
+    seen, stop = set(), threading.Event()
+
+    def sample():  # the server's thread count, all along
+        while not stop.is_set():
+            seen.add(torch.get_num_threads())
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    pages = [open_gpu_page(), open_gpu_page()]
+    started = time.time()
+    presses = [
+        threading.Thread(target=lambda at=at: at.button(key="time_matmul").click().run()) for at in pages
+    ]
+    for press in presses:
+        press.start()
+    for press in presses:
+        press.join(120)
+    stop.set()
+    sampler.join()
+    assert seen == {before} and torch.get_num_threads() == before
+    assert most_inside[0] == 1  # never two timings at once
+    timed = [at for at in pages if "matmul_result" in at.session_state]
+    told = [at for at in pages if "timing_busy" in at.session_state]
+    assert len(timed) == 1 and len(told) == 1  # the second saw the first's timing instead
+    assert "Another visitor is timing right now" in " ".join(p.proto.text for p in told[0].get("progress"))
+    assert time.time() - started < 30 and not any(at.exception for at in pages)
+
+
+def test_the_timing_runs_on_the_servers_threads_at_low_priority():
+    import os
+
+    booth, facts = TimingBooth(), {}
+
+    def work(report):
+        facts["threads"] = torch.get_num_threads()
+        facts["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        facts["busy"] = booth.busy
+        report(0.5, "half")
+        return "done"
+
+    heard = []
+    assert booth.run(work, on_progress=lambda f, m: heard.append(m)) == "done"
+    # A thread of its own, which torch gives one thread: it never sets the count for the process.
+    assert facts == {"threads": 1, "nice": 19, "busy": True}
+    assert not booth.busy and os.getpriority(os.PRIO_PROCESS, 0) < 19  # only that thread was lowered
+
+
+def test_a_busy_booth_says_whose_progress():
+    booth, entered, release = TimingBooth(), threading.Event(), threading.Event()
+
+    def slow(report):
+        report(0.25, "cpu: 256×256")
+        entered.set()
+        release.wait(30)
+
+    first = threading.Thread(target=booth.run, args=(slow,))
+    first.start()
+    assert entered.wait(30)
+    with pytest.raises(Busy) as busy:
+        booth.run(lambda report: None)
+    assert busy.value.progress == (0.25, "cpu: 256×256")
+    release.set()
+    first.join(30)
+    assert booth.wait_until_free(5) and booth.run(lambda report: 7) == 7
+
+
+def test_the_sweep_stays_within_its_budget():
+    started = time.perf_counter()
+    timings, skipped = gpu_ops.compare(gpu_ops.MAX_N, ["cpu"])
+    assert time.perf_counter() - started < gpu_ops.TOTAL_BUDGET_S + 2  # one product may overrun a little
+    assert timings and timings[0].n == gpu_ops.MIN_N
+    assert len(timings) + len(skipped) == len(gpu_ops.sweep_sizes(gpu_ops.MAX_N))
+
+
+def test_the_page_uses_the_servers_booth():
+    assert shared.timing_booth() is shared.timing_booth()
