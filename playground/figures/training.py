@@ -128,6 +128,13 @@ def confusion_figure(confusion: torch.Tensor) -> go.Figure:
     return figure
 
 
+def run_label(name: str, precision: str, seconds_per_epoch: float | None) -> str:
+    """A run's name in the overlay's legend, with what sets runs of one network apart: its
+    precision and its speed ('Run 2 · bf16 · 1.23 s/epoch')."""
+    speed = f" · {seconds_per_epoch:.2f} s/epoch" if seconds_per_epoch else ""
+    return f"{name} · {precision}{speed}"
+
+
 def comparison_figure(runs: Sequence[tuple[str, Sequence[StepEvent], Sequence[EpochEvent]]]) -> go.Figure:
     """Overlaid curves of several runs: smoothed training loss and test accuracy per epoch."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=("training loss (smoothed)", "test accuracy (%)"))
