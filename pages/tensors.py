@@ -122,7 +122,9 @@ def _bf16_lesson():
 
 
 samples, rounding, layers, kept = _bf16_lesson()
-st.markdown("**The weights, rounded.** A few weights of the first layer as float32 holds them, and as bfloat16 would:")
+st.markdown(
+    "**The weights, rounded.** A few weights of the first layer as float32 holds them, and as bfloat16 would:"
+)
 st.dataframe(samples, hide_index=True, width="stretch")
 st.dataframe(rounding, hide_index=True, width="stretch")
 st.caption(

@@ -86,7 +86,8 @@ def apply_preset(name: str) -> None:
 def controls() -> cfg.RunConfig:
     """Draw every control; return the config they describe (also stored as the current one)."""
     config = current_config()
-    missing = [k for k in ("w_layers", "w_batchnorm", "w_lr", "w_epochs", "w_precision") if k not in st.session_state]
+    kept = ("w_layers", "w_batchnorm", "w_lr", "w_epochs", "w_precision")
+    missing = [k for k in kept if k not in st.session_state]
     if missing:
         _set_widgets(config)
 
