@@ -241,3 +241,23 @@ def test_exported_fp16_script_refuses_the_cpu(fake_mnist_dir, tmp_path):
         capture_output=True, text=True, timeout=300, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 1 and "fp16 trains on a CUDA GPU only" in result.stderr
+
+
+# --- the faster CPU dropout (one 64-bit draw for four units) ------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("p", [0.05, 0.2, 0.5, 0.9])
+def test_cpu_dropout_keeps_each_unit_with_probability_1_minus_p(dtype, p):
+    from playground.core.model import Dropout
+
+    torch.manual_seed(0)
+    out = Dropout(p).train()(torch.ones(1000, 1000, dtype=dtype))
+    kept = out != 0
+    assert kept.float().mean().item() == pytest.approx(1 - p, abs=0.002)  # 10⁶ units: σ ≤ 0.0005
+    assert out.dtype == dtype and torch.all(out[kept] == torch.tensor(1 / (1 - p), dtype=dtype))
+    columns, rows = kept.float().mean(0), kept.float().mean(1)  # no stripes: every unit alike
+    assert (columns - (1 - p)).abs().max() < 0.07 and (rows - (1 - p)).abs().max() < 0.07
+    torch.manual_seed(0)
+    assert torch.equal(Dropout(p).train()(torch.ones(1000, 1000, dtype=dtype)), out)  # seeded
+    assert torch.equal(Dropout(p).eval()(out), out)

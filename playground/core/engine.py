@@ -293,8 +293,10 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         # Autocast covers the forward pass and the loss only: backward follows the forward's
         # dtypes, and the optimizer updates the float32 weights.
+        # index_select, not train_x[indices]: the same gather at less than half the cost on the CPU
+        x, y = self.data.train_x.index_select(0, indices), self.data.train_y.index_select(0, indices)
         with precision.autocast(self.config.precision, self.device):
-            loss = F.nll_loss(self.model(self.data.train_x[indices]), self.data.train_y[indices])
+            loss = F.nll_loss(self.model(x), y)
         if self._scaler is None:
             loss.backward()
             self.optimizer.step()
