@@ -39,7 +39,7 @@ def precision_control(device: str) -> str:
     chosen = st.radio("Precision", options, key=KEY, horizontal=True, format_func=LABELS.get, help=HELP)
     st.page_link(
         "pages/tensors.py",
-        label="bf16 and fp16: their bits, range and rounding, on Tensors & dtypes",
+        label="Bits, range, rounding: Tensors & dtypes",
         icon="🔢",
     )
     if chosen != "fp32" and where == "cpu":
