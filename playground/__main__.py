@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--repeats", type=int, default=1, help="run every loop this many times, taking turns (default 1)"
     )
+    bench.add_argument(
+        "--batch-size", type=int, default=cfg.TUTORIAL.batch_size, help="the engine's (the tutorial's is 64)"
+    )
     bench.add_argument("--json", action="store_true")
     _add_data_dir(bench)
     bench.set_defaults(command=_bench)
@@ -211,6 +214,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     if not 1 <= args.epochs <= cfg.MAX_EPOCHS or not 1 <= args.repeats <= 20:
         raise ValueError(f"--epochs must be 1–{cfg.MAX_EPOCHS} and --repeats 1–20")
+    cfg.TUTORIAL.replace(batch_size=args.batch_size)  # a bad batch size: ConfigError, said plainly
     device = resolve_device(args.device or "auto")
     report = (lambda line: print(line, file=sys.stderr)) if args.json else print
     result = run_bench(
@@ -220,12 +224,14 @@ def _bench(args: argparse.Namespace) -> int:
         report,
         precisions=list(dict.fromkeys(args.precision)),  # each once, in the order given
         repeats=args.repeats,
+        batch_size=args.batch_size,
     )
     if args.json:
         print(json.dumps(result.to_dict()))
         return 0
     repeats = f", median of {result.repeats} repeats" if result.repeats > 1 else ""
-    print(f"\n{result.device_name}, torch {result.torch_version}, {result.epochs} epochs{repeats}")
+    batch = f", engine batch {result.batch_size}" if result.batch_size != cfg.TUTORIAL.batch_size else ""
+    print(f"\n{result.device_name}, torch {result.torch_version}, {result.epochs} epochs{repeats}{batch}")
     print(f"{'':14} {'s/epoch':>8}  {'vs tutorial':>11}  test accuracy")
     loops = [("tutorial loop", result.tutorial, None)]
     loops += [(f"engine {p}", r, result.ratio[p]) for p, r in result.engine.items()]
