@@ -7,7 +7,7 @@ from ui import shell
 shell.run_inside_app()
 import torch
 
-from playground.lessons import dtypes
+from playground.lessons import dtypes, mixed_precision
 
 st.title("🔢 Tensors & dtypes")
 st.markdown(
@@ -106,22 +106,7 @@ st.markdown(
 )
 
 
-@st.cache_data(show_spinner=False)
-def _bf16_lesson():
-    from playground.digits.predict import load_default
-    from playground.lessons import mixed_precision
-
-    model = load_default()[0]
-    trace = mixed_precision.autocast_trace(model)
-    return (
-        mixed_precision.sample_weights(model),
-        mixed_precision.rounding_table(model),
-        trace.layers,
-        trace.kept,
-    )
-
-
-samples, rounding, layers, kept = _bf16_lesson()
+samples, rounding, layers, kept = mixed_precision.shipped_model_lesson()
 st.markdown(
     "**The weights, rounded.** A few weights of the first layer as float32 holds them, and as bfloat16 would:"
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from functools import cache
 
 import pandas as pd
 import torch
@@ -131,3 +132,14 @@ def autocast_trace(model: nn.Module, dtype: torch.dtype = torch.bfloat16) -> Aut
 
 def _dtypes(tensors: list[torch.Tensor]) -> str:
     return ", ".join(sorted({_short(t.dtype) for t in tensors})) or "– (none in this model)"
+
+
+@cache  # the shipped model never changes: one trace per process, not one per page view
+def shipped_model_lesson() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The dtype page's section, read from the shipped model: (sample weights, rounding per
+    tensor, dtypes per layer, what else the step keeps)."""
+    from playground.digits.predict import load_default
+
+    model = load_default()[0]
+    trace = autocast_trace(model)
+    return sample_weights(model), rounding_table(model), trace.layers, trace.kept
