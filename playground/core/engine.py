@@ -7,7 +7,8 @@
 The engine never prints or draws. The training loss stays on the device and is read back only
 when an event is emitted, so there is no host–device sync per step. On CUDA the whole train step
 (gather, forward, backward, optimizer) is captured once in a CUDA graph and replayed; the CPU,
-and a last partial batch, take the eager path.
+and a last partial batch, take the eager path. With a mixed precision (config.precision), the
+forward pass and the loss run under autocast; weights, optimizer state and evaluation stay fp32.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ class Trainer:
                 config.optimizer != "sgd" or config.schedule == "constant"  # SGD's lr is baked in
             )
         )
-        self.graph_error: str | None = None  # why capture failed, if it did (eager fallback)
+        self.graph_error: str | None = None  # why the CUDA graph is not used (eager fallback)
         if self.graph_enabled and self._scaler is not None:
             # GradScaler decides on the host whether to skip a step and how to change the scale;
             # a graph would replay its first decision forever. Untried in a graph: say so.
@@ -291,10 +292,10 @@ class Trainer:
 
     def _eager_step(self, indices: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
-        # Autocast covers the forward pass and the loss only: backward follows the forward's
-        # dtypes, and the optimizer updates the float32 weights.
         # index_select, not train_x[indices]: the same gather at less than half the cost on the CPU
         x, y = self.data.train_x.index_select(0, indices), self.data.train_y.index_select(0, indices)
+        # Autocast covers the forward pass and the loss only: backward follows the forward's
+        # dtypes, and the optimizer updates the float32 weights.
         with precision.autocast(self.config.precision, self.device):
             loss = F.nll_loss(self.model(x), y)
         if self._scaler is None:

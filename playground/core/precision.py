@@ -22,13 +22,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from playground.core.config import PRECISIONS, TUTORIAL
+from playground.core.config import TUTORIAL
 from playground.core.model import build_model
 
-__all__ = ["PRECISIONS", "DTYPES", "autocast", "bf16_speed", "check", "grad_scaler", "slow_warning"]
-
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-LABELS = {"fp32": "float32", "bf16": "bfloat16 mixed", "fp16": "float16 mixed"}
 
 # bf16 counts as slow when it trains at less than this fraction of fp32's speed: below 1.0 with
 # a margin, as one probe on a busy machine varies by a few percent.
