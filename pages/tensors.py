@@ -7,7 +7,7 @@ from ui import shell
 shell.run_inside_app()
 import torch
 
-from playground.lessons import dtypes
+from playground.lessons import dtypes, mixed_precision
 
 st.title("🔢 Tensors & dtypes")
 st.markdown(
@@ -94,3 +94,35 @@ else:
     with st.expander("The same shape in every dtype"):
         mem = dtypes.memory_table(shape)
         st.dataframe(mem, hide_index=True, width="stretch", height=dtypes.table_height(len(mem)))
+
+# --- training in bfloat16 ---------------------------------------------------------------------
+st.subheader("Training in bfloat16")
+st.markdown(
+    "The train page's **Precision** setting trains the same network in *mixed precision*: under "
+    "`torch.autocast`, the layers compute in bfloat16 (half the bytes, and on CPUs and GPUs with "
+    "bfloat16 units, faster), while the weights themselves stay float32. Below, the weights of the "
+    "shipped model (the tutorial recipe, trained) rounded to bfloat16, and one training step of it "
+    "under autocast, with every dtype read from the tensors that step made."
+)
+
+
+samples, rounding, layers, kept = mixed_precision.shipped_model_lesson()
+st.markdown(
+    "**The weights, rounded.** A few weights of the first layer as float32 holds them, and as bfloat16 would:"
+)
+st.dataframe(samples, hide_index=True, width="stretch")
+st.dataframe(rounding, hide_index=True, width="stretch")
+st.caption(
+    "bfloat16 keeps float32's 8 exponent bits, so no weight overflows or vanishes, but only 8 of "
+    "its 24 bits of precision: rounding moves a weight by up to 2⁻⁸ (0.39%) of its size. That is why "
+    "autocast rounds a copy of the weights for each product and never the weights themselves: "
+    "an update of lr × gradient, often far below 0.4% of a weight, would round away to nothing."
+)
+st.markdown("**One training step under `torch.autocast('cpu', dtype=torch.bfloat16)`**, layer by layer:")
+st.dataframe(layers, hide_index=True, width="stretch")
+st.dataframe(kept, hide_index=True, width="stretch")
+st.caption(
+    "Autocast casts the inputs of matrix products (Linear) to bfloat16 and runs ops that need range "
+    "or accumulate many terms, such as the loss, in float32; the backward pass follows the forward "
+    "pass's dtypes, and every gradient arrives in the weight's own dtype, float32, for the optimizer."
+)

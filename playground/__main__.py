@@ -41,6 +41,19 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="the tutorial's loop vs the engine, seconds per epoch")
     bench.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: auto")
     bench.add_argument("--epochs", type=int, default=3)
+    bench.add_argument(
+        "--precision",
+        choices=cfg.PRECISIONS,
+        nargs="+",
+        default=["fp32", "bf16"],
+        help="the engine's precisions to time (default: fp32 bf16; fp16 on CUDA only)",
+    )
+    bench.add_argument(
+        "--repeats", type=int, default=1, help="run every loop this many times, taking turns (default 1)"
+    )
+    bench.add_argument(
+        "--batch-size", type=int, default=cfg.TUTORIAL.batch_size, help="the engine's (the tutorial's is 64)"
+    )
     bench.add_argument("--json", action="store_true")
     _add_data_dir(bench)
     bench.set_defaults(command=_bench)
@@ -83,6 +96,11 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, help=f"default {d.epochs}")
     parser.add_argument("--seed", type=int, help=f"default {d.seed}")
     parser.add_argument("--device", choices=cfg.DEVICES, help="default auto (GPU when present)")
+    parser.add_argument(
+        "--precision",
+        choices=cfg.PRECISIONS,
+        help="fp32 (default, the tutorial), bf16 or fp16 mixed precision (autocast; fp16 on CUDA only)",
+    )
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -102,11 +120,12 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from playground.core import checkpoint, data
+    from playground.core import checkpoint, data, precision
     from playground.core.engine import DoneEvent, EpochEvent, StepEvent, Trainer, resolve_device
 
     config = config_from_args(args)
     device = resolve_device(config.device)
+    precision.check(config.precision, device)  # before loading MNIST
     root = args.data_dir or data.default_data_dir()
     dataset = data.load_mnist(root, device, progress=_download_progress)
     trainer = Trainer(config, dataset)
@@ -193,23 +212,36 @@ def _bench(args: argparse.Namespace) -> int:
     from playground.core import data
     from playground.core.engine import resolve_device
 
+    if not 1 <= args.epochs <= cfg.MAX_EPOCHS or not 1 <= args.repeats <= 20:
+        raise ValueError(f"--epochs must be 1–{cfg.MAX_EPOCHS} and --repeats 1–20")
+    cfg.TUTORIAL.replace(batch_size=args.batch_size)  # a bad batch size: ConfigError, said plainly
     device = resolve_device(args.device or "auto")
     report = (lambda line: print(line, file=sys.stderr)) if args.json else print
-    result = run_bench(args.data_dir or data.default_data_dir(), device, args.epochs, report)
+    result = run_bench(
+        args.data_dir or data.default_data_dir(),
+        device,
+        args.epochs,
+        report,
+        precisions=list(dict.fromkeys(args.precision)),  # each once, in the order given
+        repeats=args.repeats,
+        batch_size=args.batch_size,
+    )
     if args.json:
         print(json.dumps(result.to_dict()))
-    else:
-        print(f"\n{result.device_name}, torch {result.torch_version}, {result.epochs} epochs")
-        print(
-            f"tutorial loop: {result.tutorial.seconds_per_epoch:.3f} s/epoch, "
-            f"test accuracy {result.tutorial.test_accuracy:.2%}"
-        )
-        print(
-            f"engine:        {result.engine.seconds_per_epoch:.3f} s/epoch, "
-            f"test accuracy {result.engine.test_accuracy:.2%}"
-            f"{' (CUDA graph)' if result.cuda_graph else ''}"
-        )
-        print(f"ratio: {result.ratio:.1f}x faster")
+        return 0
+    repeats = f", median of {result.repeats} repeats" if result.repeats > 1 else ""
+    batch = f", engine batch {result.batch_size}" if result.batch_size != cfg.TUTORIAL.batch_size else ""
+    print(f"\n{result.device_name}, torch {result.torch_version}, {result.epochs} epochs{repeats}{batch}")
+    print(f"{'':14} {'s/epoch':>8}  {'vs tutorial':>11}  test accuracy")
+    loops = [("tutorial loop", result.tutorial, None)]
+    loops += [(f"engine {p}", r, result.ratio[p]) for p, r in result.engine.items()]
+    for name, loop, ratio in loops:
+        times = f"{ratio:.2f}x" if ratio else ""
+        print(f"{name:14} {loop.seconds_per_epoch:8.3f}  {times:>11}  {loop.test_accuracy:.2%}")
+    if result.cuda_graph:
+        print("the engine ran its steps as a CUDA graph")
+    for note in result.notes:
+        print(f"note: {note}")
     return 0
 
 

@@ -35,6 +35,7 @@ SCHEDULE = {schedule!r}  # see lr_at below
 BATCH_SIZE = {batch_size!r}
 EPOCHS = {epochs!r}
 SEED = {seed!r}
+PRECISION = {precision!r}  # "fp32", or "bf16"/"fp16": autocast, the weights stay float32
 MEAN, STD = {mean!r}, {std!r}
 
 
@@ -71,6 +72,13 @@ def make_optimizer(model):
 
 {schedule_source}
 
+
+def autocast(device):
+    """The forward pass and loss run in bf16/fp16 under autocast; fp32 runs as it is."""
+    dtype = {{"bf16": torch.bfloat16, "fp16": torch.float16}}.get(PRECISION)
+    return torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)
+
+
 @torch.no_grad()
 def evaluate(model, x, y):
     model.eval()
@@ -91,8 +99,12 @@ def main():
     device = torch.device(args.device)
     train_x, train_y = load(args.data_dir, True, device)
     test_x, test_y = load(args.data_dir, False, device)
+    if PRECISION == "fp16" and device.type != "cuda":
+        raise SystemExit("PRECISION fp16 trains on a CUDA GPU only; on the CPU use bf16")
     model = MLP().to(device)
     optimizer = make_optimizer(model)
+    # fp16 scales the loss so that small gradients do not underflow; a no-op otherwise.
+    scaler = torch.amp.GradScaler(device.type, enabled=PRECISION == "fp16")
     n = len(train_x)
     epoch_steps = steps_per_epoch(n, BATCH_SIZE)
     total, step = epoch_steps * args.epochs, 0
@@ -105,9 +117,11 @@ def main():
                 group["lr"] = lr_at(step, total, LR, SCHEDULE)
             idx = order[i * BATCH_SIZE:(i + 1) * BATCH_SIZE]
             optimizer.zero_grad(set_to_none=True)
-            loss = F.nll_loss(model(train_x[idx]), train_y[idx])
-            loss.backward()
-            optimizer.step()
+            with autocast(device):
+                loss = F.nll_loss(model(train_x[idx]), train_y[idx])
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
             loss_sum += loss.detach()
             step += 1
         test_loss, accuracy = evaluate(model, test_x, test_y)
@@ -135,6 +149,7 @@ def summary(config: RunConfig) -> str:
         f"dropout {'/'.join(f'{d:g}' for d in config.dropout)}, "
         f"{config.optimizer} lr {config.lr:g} ({config.schedule}), batch {config.batch_size}, "
         f"{config.epochs} epochs, seed {config.seed}"
+        + ("" if config.precision == "fp32" else f", {config.precision}")
     )
 
 
@@ -152,6 +167,7 @@ def training_script(config: RunConfig, filename: str = "train_mnist.py") -> str:
         batch_size=config.batch_size,
         epochs=config.epochs,
         seed=config.seed,
+        precision=config.precision,
         mean=MEAN,
         std=STD,
         schedule_source=SCHEDULE_SOURCE.rstrip(),

@@ -13,6 +13,7 @@ from playground.core import config as cfg
 from playground.core import system
 from playground.core.model import activation_name
 from playground.hosting.settings import settings
+from ui.precision_control import check_url_config, precision_control
 
 CONFIG_KEY = "train_config"
 LR_CHOICES = [m * 10.0**e for e in range(-5, 0) for m in (1, 2, 5)] + [1.0]
@@ -40,6 +41,7 @@ def load_from_url_once() -> None:
             f"Ignored URL parameter device: GPU unavailable ({system.gpu_unavailable_reason()}); using auto."
         )
         config = config.replace(device="auto")
+    config = check_url_config(config, warnings)
     st.session_state["url_warnings"] = warnings
     _set_widgets(config)
     st.session_state[CONFIG_KEY] = config
@@ -66,20 +68,26 @@ def _set_widgets(config: cfg.RunConfig) -> None:
     state["w_epochs"] = config.epochs
     state["w_seed"] = config.seed
     state["w_device"] = config.device
+    state["w_precision"] = config.precision
 
 
 def apply_preset(name: str) -> None:
     """Button callback: runs before the widgets are drawn, so it may set their state."""
     preset = cfg.PRESETS[name]
     _set_widgets(
-        preset.replace(device=current_config().device, epochs=min(preset.epochs, settings().max_epochs))
+        preset.replace(
+            device=current_config().device,
+            precision=current_config().precision,  # a preset is a recipe, not a number format
+            epochs=min(preset.epochs, settings().max_epochs),
+        )
     )
 
 
 def controls() -> cfg.RunConfig:
     """Draw every control; return the config they describe (also stored as the current one)."""
     config = current_config()
-    missing = [k for k in ("w_layers", "w_batchnorm", "w_lr", "w_epochs") if k not in st.session_state]
+    kept = ("w_layers", "w_batchnorm", "w_lr", "w_epochs", "w_precision")
+    missing = [k for k in kept if k not in st.session_state]
     if missing:
         _set_widgets(config)
 
@@ -130,6 +138,7 @@ def controls() -> cfg.RunConfig:
         key="w_schedule",
         format_func={"constant": "constant", "onecycle": "one-cycle"}.get,
     )
+    precision = precision_control(st.session_state.get("w_device", "auto"))
     lr = st.select_slider(
         "Learning rate (log scale)",
         _with(LR_CHOICES, st.session_state["w_lr"]),
@@ -162,6 +171,7 @@ def controls() -> cfg.RunConfig:
         epochs=int(epochs),
         seed=int(seed),
         device=device,
+        precision=precision,
     )
     st.session_state[CONFIG_KEY] = new
     return new

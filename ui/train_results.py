@@ -79,7 +79,11 @@ def compare(history: RunHistory) -> None:
     _overlay_new_runs(list(names))
     chosen = st.multiselect("Overlay", list(names), format_func=names.get, key="compare_runs")
     if chosen:
-        runs = [(r.name, r.steps, r.epochs) for r in history.records if r.id in chosen]
+        runs = [
+            (figures.training.run_label(r.name, r.config.precision, r.seconds_per_epoch), r.steps, r.epochs)
+            for r in history.records
+            if r.id in chosen
+        ]
         st.plotly_chart(figures.training.comparison_figure(runs), key="compare-chart")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     victim = left.selectbox("Delete a run", list(names), format_func=names.get, key="delete_run")
@@ -106,6 +110,7 @@ def _row(record: RunRecord) -> dict[str, object]:
         "layers": " → ".join(map(str, c.hidden)),
         "optimizer": f"{c.optimizer} {c.lr:g} ({c.schedule})",
         "batch": c.batch_size,
+        "precision": c.precision,
         "epochs": f"{record.done.epochs_completed if record.done else len(record.epochs)}/{c.epochs}",
         "final accuracy": 100 * record.final_accuracy if record.final_accuracy is not None else None,
         "best accuracy": 100 * record.best_accuracy if record.best_accuracy is not None else None,

@@ -17,6 +17,8 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 ACTIVATIONS = ("relu", "gelu", "tanh", "sigmoid")
 SCHEDULES = ("constant", "onecycle")
 DEVICES = ("auto", "cpu", "cuda")
+# fp32: the tutorial. bf16/fp16: autocast mixed precision, weights kept in fp32 (core/precision.py).
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 MIN_LAYERS, MAX_LAYERS = 1, 4
 MIN_UNITS, MAX_UNITS = 8, 1024
@@ -49,6 +51,9 @@ class RunConfig:
     seed: int = 0
     device: str = "auto"
 
+    # Mixed precision (issue 14). Last, so that the URL and CLI of older configs read as fp32.
+    precision: str = "fp32"
+
     def __post_init__(self) -> None:
         # Accept lists for convenience but store tuples, so the config stays hashable and frozen.
         object.__setattr__(self, "hidden", _int_tuple("hidden", self.hidden))
@@ -73,6 +78,7 @@ class RunConfig:
             "epochs": str(self.epochs),
             "seed": str(self.seed),
             "device": self.device,
+            "precision": self.precision,
         }
 
     @classmethod
@@ -142,7 +148,7 @@ def parse_field(name: str, text: str) -> Any:
             return float(text)
         if name in ("batch_size", "epochs", "seed"):
             return int(text)
-        if name in ("activation", "optimizer", "schedule", "device"):
+        if name in ("activation", "optimizer", "schedule", "device", "precision"):
             return text.lower()
     except ValueError:
         raise ConfigError(name, f"cannot read {text!r} ({_DESCRIPTIONS[name]})") from None
@@ -161,6 +167,7 @@ _DESCRIPTIONS = {
     "epochs": f"an integer from {MIN_EPOCHS} to {MAX_EPOCHS}",
     "seed": f"an integer from 0 to {MAX_SEED}",
     "device": "one of " + ", ".join(DEVICES),
+    "precision": "one of " + ", ".join(PRECISIONS) + " (fp16 on a CUDA GPU only)",
 }
 
 
@@ -190,6 +197,7 @@ def _validate(c: RunConfig) -> None:
         ("optimizer", OPTIMIZERS),
         ("schedule", SCHEDULES),
         ("device", DEVICES),
+        ("precision", PRECISIONS),
     ):
         if getattr(c, name) not in allowed:
             fail(name)

