@@ -9,7 +9,7 @@ shell.run_inside_app()
 from playground import export, figures
 from playground.core import data
 from playground.hosting import shared
-from ui import session, train_controls, train_results
+from ui import augment_preview, session, train_controls, train_results
 from ui.live_run import live_run
 
 st.title("🏋️ Train the tutorial's network")
@@ -32,6 +32,7 @@ left, right = st.columns([1.3, 2], gap="large")
 with left:
     config = train_controls.controls()
     train_controls.write_url(config)
+    augment_preview.show(config.augment, session.data_dir())
 shared.prewarm_worker(config.device, session.data_dir())
 
 with right:

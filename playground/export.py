@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from playground.core import schedule
+from playground.core import augment, schedule
 from playground.core.config import RunConfig
 from playground.core.data import MEAN, STD
 from playground.core.model import activation_name
@@ -35,6 +35,7 @@ SCHEDULE = {schedule!r}  # see lr_at below
 BATCH_SIZE = {batch_size!r}
 EPOCHS = {epochs!r}
 SEED = {seed!r}
+AUGMENT = {augment!r}  # data augmentation's strength: 0 is off (the tutorial), 1 the strongest
 MEAN, STD = {mean!r}, {std!r}
 
 
@@ -71,6 +72,11 @@ def make_optimizer(model):
 
 {schedule_source}
 
+
+# --- data augmentation: each batch redrawn at random on the device (0 = off) ---
+
+{augment_source}
+
 @torch.no_grad()
 def evaluate(model, x, y):
     model.eval()
@@ -93,6 +99,7 @@ def main():
     test_x, test_y = load(args.data_dir, False, device)
     model = MLP().to(device)
     optimizer = make_optimizer(model)
+    augment_generator = make_generator(SEED, device)
     n = len(train_x)
     epoch_steps = steps_per_epoch(n, BATCH_SIZE)
     total, step = epoch_steps * args.epochs, 0
@@ -105,7 +112,8 @@ def main():
                 group["lr"] = lr_at(step, total, LR, SCHEDULE)
             idx = order[i * BATCH_SIZE:(i + 1) * BATCH_SIZE]
             optimizer.zero_grad(set_to_none=True)
-            loss = F.nll_loss(model(train_x[idx]), train_y[idx])
+            x = augment_batch(train_x[idx], AUGMENT, augment_generator)
+            loss = F.nll_loss(model(x), train_y[idx])
             loss.backward()
             optimizer.step()
             loss_sum += loss.detach()
@@ -124,6 +132,9 @@ if __name__ == "__main__":
 
 # The engine's own schedule and epoch length, copied word for word (see core/schedule.py).
 SCHEDULE_SOURCE = inspect.getsource(schedule.lr_at) + "\n\n" + inspect.getsource(schedule.steps_per_epoch)
+# And the engine's augmentation: core/augment.py from its constants on, word for word.
+_AUGMENT_MODULE = inspect.getsource(augment)
+AUGMENT_SOURCE = _AUGMENT_MODULE[_AUGMENT_MODULE.index("MNIST_MEAN, MNIST_STD") :]
 
 
 def summary(config: RunConfig) -> str:
@@ -135,6 +146,7 @@ def summary(config: RunConfig) -> str:
         f"dropout {'/'.join(f'{d:g}' for d in config.dropout)}, "
         f"{config.optimizer} lr {config.lr:g} ({config.schedule}), batch {config.batch_size}, "
         f"{config.epochs} epochs, seed {config.seed}"
+        + (f", augmentation {config.augment:g}" if config.augment > 0 else "")
     )
 
 
@@ -152,7 +164,9 @@ def training_script(config: RunConfig, filename: str = "train_mnist.py") -> str:
         batch_size=config.batch_size,
         epochs=config.epochs,
         seed=config.seed,
+        augment=config.augment,
         mean=MEAN,
         std=STD,
         schedule_source=SCHEDULE_SOURCE.rstrip(),
+        augment_source=AUGMENT_SOURCE.rstrip(),
     )

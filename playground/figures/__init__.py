@@ -4,6 +4,6 @@ The engine, the drawing pipeline and the lessons compute plain data; only these 
 into pictures, so the rest of `playground` does not need plotly.
 """
 
-from playground.figures import drawing, lessons, training
+from playground.figures import augment, drawing, lessons, training
 
-__all__ = ["drawing", "lessons", "training"]
+__all__ = ["augment", "drawing", "lessons", "training"]
