@@ -53,7 +53,8 @@ def test_strength_scales_the_change(fake_mnist):
 def test_stroke_jitter_thickens_and_thins():
     bar = torch.zeros(1, 1, 28, 28)
     bar[..., 8:20, 12:15] = 1.0  # a vertical stroke 3 px wide
-    assert torch.equal(augment.max_filter(bar), F.max_pool2d(bar, 3, stride=1, padding=1))
+    assert torch.equal(augment.neighbourhood(bar, torch.maximum), F.max_pool2d(bar, 3, stride=1, padding=1))
+    assert torch.equal(augment.neighbourhood(bar, torch.minimum), -F.max_pool2d(-bar, 3, stride=1, padding=1))
     widths = []
     for seed in range(40):
         out = augment.jitter_strokes(bar, 1.0, augment.make_generator(seed, "cpu"))
@@ -66,7 +67,7 @@ def test_the_affine_grid_is_torchs():
     import math
 
     gen_a, gen_b = augment.make_generator(3, "cpu"), augment.make_generator(3, "cpu")
-    grid = augment.affine_grid(16, 0.8, gen_a, "cpu")
+    grid = augment.affine_grid(16, 0.8, gen_a, "cpu").permute(0, 2, 3, 1)
     angle, scale, shear, sx, sy = (
         v.flatten() for v in augment.uniform((5, 16, 1, 1), -0.8, 0.8, gen_b, "cpu")
     )

@@ -35,7 +35,7 @@ MAX_SCALE = 0.15  # ±15% size
 MAX_SHEAR = 0.3  # tan of the shear angle
 MAX_SHIFT_PX = 2.5
 MAX_ELASTIC_PX = 1.2  # standard deviation of the elastic displacement
-MAX_THICKEN = 2.0  # up to two 3×3 dilations: a stroke up to 4 px wider
+MAX_THICKEN = 3.0  # up to three 3×3 dilations: a stroke up to 6 px wider (a thick pen, a small digit)
 MAX_THIN = 0.6  # at most 60% of the way to a 3×3 erosion: MNIST's thin strokes would vanish
 ELASTIC_GRID = 5  # the coarse noise's side: points 6.75 px apart, as smooth as Simard's σ = 4 field
 
@@ -45,15 +45,17 @@ def augment_batch(x, strength, generator):
     if strength <= 0:
         return x
     batch = x.shape[0]
-    ink = (x * MNIST_STD + MNIST_MEAN).reshape(batch, 1, SIDE, SIDE)
+    ink = (x * MNIST_STD).add_(MNIST_MEAN).reshape(batch, 1, SIDE, SIDE)
     ink = jitter_strokes(ink, strength, generator)
-    grid = affine_grid(batch, strength, generator, x.device) + elastic_field(
-        batch, strength, generator, x.device
+    grid = affine_grid(batch, strength, generator, x.device)
+    grid += elastic_field(batch, strength, generator, x.device)
+    ink = F.grid_sample(
+        ink, grid.permute(0, 2, 3, 1), mode="bilinear", padding_mode="zeros", align_corners=False
     )
-    ink = F.grid_sample(ink, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-    # Peak ink back to 1, as the Draw page's preprocessing does: thinned strokes stay thin, not dim.
-    ink = ink / ink.amax(dim=(2, 3), keepdim=True).clamp_min(1e-3)
-    return ((ink.reshape(batch, -1) - MNIST_MEAN) / MNIST_STD).to(x.dtype)
+    # Peak ink back to 1, as the Draw page's preprocessing does: thinned strokes stay thin, not
+    # dim. Division by the peak and normalisation in one pass over the batch.
+    scale = 1 / (ink.amax(dim=(2, 3), keepdim=True).clamp_min(1e-3) * MNIST_STD)
+    return (ink * scale).sub_(MNIST_MEAN / MNIST_STD).reshape(batch, -1).to(x.dtype)
 
 
 def uniform(shape, low, high, generator, device):
@@ -64,52 +66,53 @@ def uniform(shape, low, high, generator, device):
 def jitter_strokes(ink, strength, generator):
     """(B, 1, 28, 28) ink 0..1 → strokes thinned or thickened by a random amount per digit."""
     amount = uniform((ink.shape[0], 1, 1, 1), -MAX_THIN, MAX_THICKEN, generator, ink.device) * strength
-    thick1 = max_filter(ink)
-    thick2 = max_filter(thick1)
-    thin = -max_filter(-ink)
-    return (
-        ink
-        + amount.clamp(0, 1) * (thick1 - ink)
-        + (amount - 1).clamp(0, 1) * (thick2 - thick1)
-        + (-amount).clamp(0, 1) * (thin - ink)
-    )
+    # amount −1..0 blends towards a thinner stroke; 0..1, 1..2 and 2..3 add one more dilation each.
+    out = torch.addcmul(ink, (-amount).clamp(0, 1), neighbourhood(ink, torch.minimum) - ink)
+    thinner = ink
+    for level in range(int(MAX_THICKEN)):
+        thicker = neighbourhood(thinner, torch.maximum)
+        out.addcmul_((amount - level).clamp(0, 1), thicker - thinner)
+        thinner = thicker
+    return out
 
 
-def max_filter(image):
-    """The 3×3 neighbourhood maximum of (B, 1, H, W) images (a dilation), as two 1-D passes of
-    shifted maxima: several times faster than max_pool2d on the CPU for one channel."""
+def neighbourhood(image, pick):
+    """The 3×3 neighbourhood maximum (a dilation) or minimum (an erosion) of (B, 1, H, W) images,
+    `pick` being torch.maximum or torch.minimum, as two 1-D passes of shifted images: several
+    times faster than max_pool2d on the CPU for one channel."""
     padded = F.pad(image, (1, 1, 1, 1))
-    rows = torch.maximum(torch.maximum(padded[..., :-2, :], padded[..., 1:-1, :]), padded[..., 2:, :])
-    return torch.maximum(torch.maximum(rows[..., :-2], rows[..., 1:-1]), rows[..., 2:])
+    rows = pick(pick(padded[..., :-2, :], padded[..., 1:-1, :]), padded[..., 2:, :])
+    return pick(pick(rows[..., :-2], rows[..., 1:-1]), rows[..., 2:])
 
 
 def affine_grid(batch, strength, generator, device):
-    """(B, 28, 28, 2) sampling grid of a random rotation, scale, shear and shift per digit.
-    Written out with broadcasting: F.affine_grid costs several times more on the CPU."""
+    """(B, 2, 28, 28): for each output pixel, the (x, y) it is read from, in grid units (the image
+    spans -1..1), under a random rotation, scale, shear and shift per digit. Written out with
+    broadcasting: F.affine_grid costs several times more on the CPU."""
     angle, scale, shear, shift_x, shift_y = uniform((5, batch, 1, 1), -strength, strength, generator, device)
     angle = angle * (MAX_ROTATION_DEG * math.pi / 180)
     scale = 1 + scale * MAX_SCALE
     shear = shear * MAX_SHEAR
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    # Pixel centres in grid units: the image spans -1..1, so a pixel is 2/28 wide.
-    centres = torch.linspace(-1 + 1 / SIDE, 1 - 1 / SIDE, SIDE, device=device)
+    centres = torch.linspace(-1 + 1 / SIDE, 1 - 1 / SIDE, SIDE, device=device)  # a pixel: 2/28
     x, y = centres.reshape(1, 1, SIDE), centres.reshape(1, SIDE, 1)
-    # Each output pixel is read from (rotation · shear / scale) · (x, y) + shift.
-    read_x = cos * x + (cos * shear - sin) * y + shift_x * (MAX_SHIFT_PX * 2 / SIDE)
-    read_y = sin * x + (sin * shear + cos) * y + shift_y * (MAX_SHIFT_PX * 2 / SIDE)
-    return torch.stack([read_x, read_y], dim=3)
+    # (rotation · shear / scale) · (x, y) + shift; the row and column terms are summed last, so
+    # that only that sum has the batch's full size.
+    shift = MAX_SHIFT_PX * 2 / SIDE
+    read_x = (cos * x + shift_x * shift) + (cos * shear - sin) * y
+    read_y = (sin * x + shift_y * shift) + (sin * shear + cos) * y
+    return torch.stack([read_x, read_y], dim=1)
 
 
 def elastic_field(batch, strength, generator, device):
-    """(B, 28, 28, 2) smooth random displacement, in grid units, Simard-style: coarse noise
+    """(B, 2, 28, 28) smooth random displacement, in grid units, Simard-style: coarse noise
     upsampled bicubically, as two small matrix products (F.interpolate is slower on the CPU)."""
     noise = torch.randn((batch, 2, ELASTIC_GRID, ELASTIC_GRID), generator=generator, device=device)
     basis = torch.eye(ELASTIC_GRID, device=device).reshape(ELASTIC_GRID, 1, 1, ELASTIC_GRID)
     # Row k: how much coarse point k weighs at each of the 28 fine points (bicubic, 1-D).
     upsample = F.interpolate(basis, size=(1, SIDE), mode="bicubic", align_corners=True)
     upsample = upsample.reshape(ELASTIC_GRID, SIDE)
-    field = upsample.t() @ noise @ upsample  # (B, 2, 28, 28)
-    return field.permute(0, 2, 3, 1) * (MAX_ELASTIC_PX * strength * 2 / SIDE)
+    return upsample.t() @ (noise * (MAX_ELASTIC_PX * strength * 2 / SIDE)) @ upsample
 
 
 def make_generator(seed, device):
