@@ -35,7 +35,7 @@ MAX_SCALE = 0.15  # ±15% size
 MAX_SHEAR = 0.3  # tan of the shear angle
 MAX_SHIFT_PX = 2.5
 MAX_ELASTIC_PX = 1.2  # standard deviation of the elastic displacement
-MAX_THICKEN = 3.0  # up to three 3×3 dilations: a stroke up to 6 px wider (a thick pen, a small digit)
+MAX_THICKEN = 2.0  # up to two 3×3 dilations: a stroke up to 4 px wider (three cost MNIST accuracy: 98.89%)
 MAX_THIN = 0.6  # at most 60% of the way to a 3×3 erosion: MNIST's thin strokes would vanish
 ELASTIC_GRID = 5  # the coarse noise's side: points 6.75 px apart, as smooth as Simard's σ = 4 field
 
@@ -66,7 +66,7 @@ def uniform(shape, low, high, generator, device):
 def jitter_strokes(ink, strength, generator):
     """(B, 1, 28, 28) ink 0..1 → strokes thinned or thickened by a random amount per digit."""
     amount = uniform((ink.shape[0], 1, 1, 1), -MAX_THIN, MAX_THICKEN, generator, ink.device) * strength
-    # amount −1..0 blends towards a thinner stroke; 0..1, 1..2 and 2..3 add one more dilation each.
+    # amount −1..0 blends towards a thinner stroke; 0..1 and 1..2 add one more dilation each.
     out = torch.addcmul(ink, (-amount).clamp(0, 1), neighbourhood(ink, torch.minimum) - ink)
     thinner = ink
     for level in range(int(MAX_THICKEN)):
