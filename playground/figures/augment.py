@@ -40,7 +40,7 @@ def augment_figure(digits: np.ndarray, strength: float, rows: int = 3, seed: int
         )
     )
     figure.update_layout(
-        height=60 + 46 * n_rows,
+        height=24 + 34 * n_rows,  # the train page's left column: about 300 px wide
         margin=dict(l=4, r=4, t=8, b=4),
         plot_bgcolor="rgba(0,0,0,0)",
         xaxis=dict(visible=False, fixedrange=True),
