@@ -103,6 +103,20 @@ def test_augmented_digits_stay_readable_by_the_default_model(real_mnist_dir):
     assert augmented >= 0.95 and augmented >= plain - 0.04, (plain, augmented)
 
 
+def test_the_sample_grid_shows_the_digits_then_augmented_batches(fake_mnist_dir):
+    from playground.figures.augment import GAP, ZOOM, augment_grid
+
+    digits = data.load_test_images(fake_mnist_dir)[0][:10].numpy()
+    for strength, rows in ((0.0, 1), (0.7, 4)):
+        grid = augment_grid(digits, strength)
+        assert grid.dtype.name == "uint8"
+        assert grid.shape == ((rows * (28 + GAP) - GAP) * ZOOM, (10 * (28 + GAP) - GAP) * ZOOM)
+    plain, augmented = augment_grid(digits, 0.0), augment_grid(digits, 0.7)
+    assert (augmented[: plain.shape[0]] == plain).all()  # the first row: the digits as they are
+    assert not (augmented[plain.shape[0] :][: plain.shape[0]] == plain).all()
+    assert (augment_grid(digits, 0.7) == augmented).all()  # the same picture for the same strength
+
+
 # --- the engine -------------------------------------------------------------------------------
 
 

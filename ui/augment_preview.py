@@ -31,15 +31,15 @@ def _first_of_each_digit(root: str) -> np.ndarray | None:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _figure(root: str, strength: float):
+def _grid(root: str, strength: float) -> np.ndarray | None:
     digits = _first_of_each_digit(root)
-    return None if digits is None else figures.augment.augment_figure(digits, strength)
+    return None if digits is None else figures.augment.augment_grid(digits, strength)
 
 
 def show(strength: float, root: Path) -> None:
     """The grid for `strength` (redrawn when it changes), or a line saying why there is none."""
-    figure = _figure(str(root), strength)
-    if figure is None:
+    grid = _grid(str(root), strength)
+    if grid is None:
         st.caption("Samples of the augmented digits appear here once MNIST is downloaded.")
         return
     if strength > 0:
@@ -50,4 +50,4 @@ def show(strength: float, root: Path) -> None:
         )
     else:
         st.caption("**Trained on** MNIST's digits as they are (augmentation off: the tutorial).")
-    st.plotly_chart(figure, key="augment-preview", config={"displayModeBar": False, "staticPlot": True})
+    st.image(grid, width="stretch", output_format="PNG")  # PNG: JPEG would blur the pixels

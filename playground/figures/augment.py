@@ -1,12 +1,17 @@
-"""The train page's picture of data augmentation: a few MNIST digits as training redraws them."""
+"""The train page's picture of data augmentation: a few MNIST digits as training redraws them.
+
+A plain image rather than a Plotly figure: a static grid of pixels needs no plotly.js in the
+browser, and stays crisp at any width."""
 
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
 from playground.core import augment, data
+
+GAP = 2  # px of grey between digits
+ZOOM = 3  # each pixel drawn 3×3 (nearest neighbour), so that the browser's scaling stays sharp
 
 
 def augmented_rows(digits: np.ndarray, strength: float, rows: int = 3, seed: int = 0) -> np.ndarray:
@@ -20,30 +25,15 @@ def augmented_rows(digits: np.ndarray, strength: float, rows: int = 3, seed: int
     return ink.reshape(1 + rows, len(digits), 28, 28).clamp(0, 1).numpy()
 
 
-def augment_figure(digits: np.ndarray, strength: float, rows: int = 3, seed: int = 0) -> go.Figure:
-    """A grid of digits: the first row as in MNIST, the others as augmented training batches."""
+def augment_grid(digits: np.ndarray, strength: float, rows: int = 3, seed: int = 0) -> np.ndarray:
+    """A (H, W) uint8 image: the digits as in MNIST in the first row, then as `rows` augmented
+    training batches draw them (only the first row when augmentation is off)."""
     grid = augmented_rows(digits, strength, rows if strength > 0 else 0, seed)
     n_rows, n_cols = grid.shape[:2]
-    gap = 2  # px of background between digits
-    mosaic = np.full((n_rows * (28 + gap) - gap, n_cols * (28 + gap) - gap), np.nan)
+    step = 28 + GAP
+    mosaic = np.full((n_rows * step - GAP, n_cols * step - GAP), 0.35, np.float32)
     for r in range(n_rows):
         for c in range(n_cols):
-            mosaic[r * (28 + gap) : r * (28 + gap) + 28, c * (28 + gap) : c * (28 + gap) + 28] = grid[r, c]
-    figure = go.Figure(
-        go.Heatmap(
-            z=mosaic,
-            colorscale="gray",
-            zmin=0,
-            zmax=1,
-            showscale=False,
-            hoverinfo="skip",
-        )
-    )
-    figure.update_layout(
-        height=24 + 34 * n_rows,  # the train page's left column: about 300 px wide
-        margin=dict(l=4, r=4, t=8, b=4),
-        plot_bgcolor="rgba(0,0,0,0)",
-        xaxis=dict(visible=False, fixedrange=True),
-        yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", fixedrange=True),
-    )
-    return figure
+            mosaic[r * step : r * step + 28, c * step : c * step + 28] = grid[r, c]
+    big = np.repeat(np.repeat(mosaic, ZOOM, axis=0), ZOOM, axis=1)
+    return (big * 255).round().astype(np.uint8)
