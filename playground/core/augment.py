@@ -5,12 +5,12 @@
 Three kinds, all vectorised over the batch (no per-sample Python, no DataLoader), from the
 resident tensors:
 
-- stroke-width jitter: each digit's strokes made thinner (a 3×3 min-pool) or thicker (one or two
-  3×3 max-pools), blended by a random per-sample amount, because visitors draw with pens of many
-  widths and an MNIST-trained network has only seen MNIST's;
+- stroke-width jitter: each digit's strokes made thinner (towards a 3×3 neighbourhood minimum) or
+  thicker (one or two 3×3 neighbourhood maxima), blended by a random per-sample amount, because
+  visitors draw with pens of many widths and an MNIST-trained network has only seen MNIST's;
 - random affine: rotation, scale, shear and a shift of a few pixels;
 - elastic distortion (Simard, Steinkraus & Platt 2003): a smooth random displacement field. Simard
-  smooths per-pixel noise with a Gaussian (σ = 4 px); here coarse 7×7 noise upsampled bicubically
+  smooths per-pixel noise with a Gaussian (σ = 4 px); here coarse 5×5 noise upsampled bicubically
   gives a field as smooth for a fraction of the cost.
 
 The affine map and the elastic field are added into one sampling grid: one `grid_sample` per
