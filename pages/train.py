@@ -10,7 +10,7 @@ from playground import export, figures
 from playground.core import data
 from playground.hosting import shared
 from playground.hosting.settings import is_local
-from ui import run_budget, session, train_controls, train_results
+from ui import augment_preview, run_budget, session, train_controls, train_results
 from ui.code_panel import code_panel
 from ui.first_layer import live_first_layer
 from ui.live_run import live_run
@@ -35,6 +35,7 @@ left, right = st.columns([1.3, 2], gap="large")
 with left:
     config = train_controls.controls()
     train_controls.write_url(config)
+    augment_preview.show(config.augment, session.data_dir())
     code_panel(config)
 shared.prewarm_worker(config.device, session.data_dir())
 

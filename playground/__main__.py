@@ -1,4 +1,4 @@
-"""Command line: `python -m playground train|predict|bench|export …` (see --help)."""
+"""Command line: `python -m playground train|evaluate|predict|bench|export …` (see --help)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="save the trained model (checkpoint) here")
     train.add_argument("--json", action="store_true", help="print a JSON summary at the end")
     train.set_defaults(command=_train)
+
+    evaluate = sub.add_parser("evaluate", help="a model's accuracy on the 10,000 MNIST test images")
+    evaluate.add_argument("--model", type=Path, help="checkpoint (default: the shipped model)")
+    _add_data_dir(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="print a JSON object")
+    evaluate.set_defaults(command=_evaluate)
 
     predict = sub.add_parser("predict", help="classify digit images with a trained model")
     predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
@@ -100,6 +106,11 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
         "--precision",
         choices=cfg.PRECISIONS,
         help="fp32 (default, the tutorial), bf16 or fp16 mixed precision (autocast; fp16 on CUDA only)",
+    )
+    parser.add_argument(
+        "--augment",
+        type=float,
+        help=f"data augmentation's strength (default {d.augment:g}: off); {cfg.describe('augment')}",
     )
 
 
@@ -176,6 +187,32 @@ def _progress_bar(event) -> None:
 
 def _download_progress(fraction: float, message: str) -> None:
     print(f"\r{message}: {fraction:.0%}", end="", file=sys.stderr, flush=True)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """The model on MNIST's test images as they are (no preprocessing, no augmentation)."""
+    from playground.core import checkpoint, data
+    from playground.core.engine import evaluate
+    from playground.digits import predict
+
+    model, config, _ = checkpoint.load(args.model) if args.model else predict.load_default()
+    root = args.data_dir or data.default_data_dir()
+    data.ensure_mnist(root, progress=_download_progress)
+    images, labels = data.load_test_images(root)
+    result = evaluate(model, data.normalize(images.reshape(len(images), -1)), labels)
+    if args.json:
+        summary = {
+            "model": str(args.model) if args.model else "default",
+            "test_accuracy": result.accuracy,
+            "test_loss": result.loss,
+            "digits": len(labels),
+            "config": config.to_params(),
+        }
+        print(json.dumps(summary))
+    else:
+        name = args.model or "the shipped default model"
+        print(f"{name}: test accuracy {result.accuracy:.2%} on {len(labels):,} MNIST test digits")
+    return 0
 
 
 def _predict(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from playground.core import schedule
+from playground.core import augment, schedule
 from playground.core.config import RunConfig
 from playground.core.data import MEAN, STD
 from playground.core.model import activation_name
@@ -36,6 +36,7 @@ BATCH_SIZE = {batch_size!r}
 EPOCHS = {epochs!r}
 SEED = {seed!r}
 PRECISION = {precision!r}  # "fp32", or "bf16"/"fp16": autocast, the weights stay float32
+AUGMENT = {augment!r}  # data augmentation's strength: 0 is off (the tutorial), 1 the strongest
 MEAN, STD = {mean!r}, {std!r}
 
 
@@ -79,6 +80,10 @@ def autocast(device):
     return torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)
 
 
+# --- data augmentation: each batch redrawn at random on the device (0 = off) ---
+
+{augment_source}
+
 @torch.no_grad()
 def evaluate(model, x, y):
     model.eval()
@@ -105,6 +110,7 @@ def main():
     optimizer = make_optimizer(model)
     # fp16 scales the loss so that small gradients do not underflow; a no-op otherwise.
     scaler = torch.amp.GradScaler(device.type, enabled=PRECISION == "fp16")
+    augment_generator = make_generator(SEED, device)
     n = len(train_x)
     epoch_steps = steps_per_epoch(n, BATCH_SIZE)
     total, step = epoch_steps * args.epochs, 0
@@ -117,8 +123,9 @@ def main():
                 group["lr"] = lr_at(step, total, LR, SCHEDULE)
             idx = order[i * BATCH_SIZE:(i + 1) * BATCH_SIZE]
             optimizer.zero_grad(set_to_none=True)
+            x = augment_batch(train_x[idx], AUGMENT, augment_generator)
             with autocast(device):
-                loss = F.nll_loss(model(train_x[idx]), train_y[idx])
+                loss = F.nll_loss(model(x), train_y[idx])
             scaler.scale(loss).backward()
             scaler.step(optimizer)
             scaler.update()
@@ -138,6 +145,9 @@ if __name__ == "__main__":
 
 # The engine's own schedule and epoch length, copied word for word (see core/schedule.py).
 SCHEDULE_SOURCE = inspect.getsource(schedule.lr_at) + "\n\n" + inspect.getsource(schedule.steps_per_epoch)
+# And the engine's augmentation: core/augment.py from its constants on, word for word.
+_AUGMENT_MODULE = inspect.getsource(augment)
+AUGMENT_SOURCE = _AUGMENT_MODULE[_AUGMENT_MODULE.index("MNIST_MEAN, MNIST_STD") :]
 
 
 def summary(config: RunConfig) -> str:
@@ -150,6 +160,7 @@ def summary(config: RunConfig) -> str:
         f"{config.optimizer} lr {config.lr:g} ({config.schedule}), batch {config.batch_size}, "
         f"{config.epochs} epochs, seed {config.seed}"
         + ("" if config.precision == "fp32" else f", {config.precision}")
+        + (f", augmentation {config.augment:g}" if config.augment > 0 else "")
     )
 
 
@@ -168,7 +179,9 @@ def training_script(config: RunConfig, filename: str = "train_mnist.py") -> str:
         epochs=config.epochs,
         seed=config.seed,
         precision=config.precision,
+        augment=config.augment,
         mean=MEAN,
         std=STD,
         schedule_source=SCHEDULE_SOURCE.rstrip(),
+        augment_source=AUGMENT_SOURCE.rstrip(),
     )

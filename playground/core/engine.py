@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from playground.core import precision
+from playground.core import augment, precision
 from playground.core.config import RunConfig
 from playground.core.data import MnistTensors
 from playground.core.model import MLP, build_model
@@ -165,6 +165,7 @@ class Trainer:
         self.model: MLP = build_model(config).to(self.device)
         self.optimizer = make_optimizer(config, self.model, self.device)
         self._shuffle = torch.Generator(device=self.device).manual_seed(config.seed)
+        self._augment = augment.make_generator(config.seed, self.device)
         self._loss_sum = torch.zeros((), device=self.device)  # summed on device, read per event
         # Any object with set()/is_set(): a multiprocessing.Event lets another process stop us.
         self._stop = stop_event if stop_event is not None else threading.Event()
@@ -290,10 +291,16 @@ class Trainer:
                 return
         self._eager_step(indices)
 
+    def batch_inputs(self, indices: torch.Tensor) -> torch.Tensor:
+        """The (B, 784) training inputs at `indices`, augmented when the config asks for it (on
+        the device, capturable: the CUDA graph replays it with fresh random numbers)."""
+        x = self.data.train_x.index_select(0, indices)
+        return augment.augment_batch(x, self.config.augment, self._augment)
+
     def _eager_step(self, indices: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
         # index_select, not train_x[indices]: the same gather at less than half the cost on the CPU
-        x, y = self.data.train_x.index_select(0, indices), self.data.train_y.index_select(0, indices)
+        x, y = self.batch_inputs(indices), self.data.train_y.index_select(0, indices)
         # Autocast covers the forward pass and the loss only: backward follows the forward's
         # dtypes, and the optimizer updates the float32 weights.
         with precision.autocast(self.config.precision, self.device):
@@ -316,8 +323,10 @@ class _GraphStep:
         model, optimizer, data = trainer.model, trainer.optimizer, trainer.data
         optimizer.zero_grad(set_to_none=True)  # grads get allocated inside the graph's pool
         self.graph = torch.cuda.CUDAGraph()
+        if trainer.config.augment > 0:  # its generator advances on each replay only if registered
+            self.graph.register_generator_state(trainer._augment)
         with torch.cuda.graph(self.graph):
-            x = data.train_x.index_select(0, self.indices)
+            x = trainer.batch_inputs(self.indices)
             y = data.train_y.index_select(0, self.indices)
             with precision.autocast(trainer.config.precision, trainer.device, cache_enabled=False):
                 loss = F.nll_loss(model(x), y)

@@ -90,8 +90,13 @@ def default_source() -> ModelSource:
     return ModelSource(
         key="default",
         label="Default model (shipped)",
-        description="the default model shipped with the playground (the tutorial recipe, "
-        f"trained on MNIST{_accuracy_text(accuracy)})",
+        description="the default model shipped with the playground ("
+        + (
+            f"the tutorial's network trained with data augmentation {config.augment:g}"
+            if config.augment > 0
+            else "the tutorial recipe, trained on MNIST"
+        )
+        + f"{_accuracy_text(accuracy)})",
         model=model,
         config=config,
         accuracy=accuracy,

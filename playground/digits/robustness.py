@@ -1,4 +1,5 @@
-"""How well does the preprocessing carry MNIST's recipe over to canvas drawings? Measured.
+"""How well does the preprocessing carry MNIST's recipe over to canvas drawings? Measured on two
+sets made from the MNIST test digits: redrawn and pen-drawn.
 
 Each MNIST test digit is redrawn as a large canvas-like picture: cropped, enlarged to a random
 size (its longer side 25–90% of a 280×280 canvas), made into solid strokes with a thin
@@ -8,7 +9,12 @@ dark ink, black on white, white on black). Each is classified twice by the same 
 `preprocessing.preprocess` (crop, scale to 20 px, centre by mass) and after the naive baseline (the
 whole picture squeezed to 28×28).
 
-    python -m playground.digits.robustness --data-dir /path/to/mnist [--model ckpt.pt] [--limit N] [--json]
+The pen-drawn set (`digits/pen.py`) redraws each digit's skeleton with one uniform round pen, as
+the Draw page's canvas draws: pens of 10–32 px, digits 60–250 px tall (at least 3 pens), anywhere
+on the canvas, white on black and dark on transparent, reported by pen width and by height.
+
+    python -m playground.digits.robustness --data-dir /path/to/mnist [--model ckpt.pt] [--limit N] \
+        [--set redrawn|pen|both] [--json]
 """
 
 from __future__ import annotations
@@ -27,12 +33,14 @@ from torchvision.datasets import MNIST
 
 from playground.core import checkpoint, data
 from playground.core.model import MLP
-from playground.digits import predict, preprocessing
+from playground.digits import pen, predict, preprocessing
 
 CANVAS = 280  # the Draw page's canvas side
 SIZES = (0.25, 0.9)  # the digit's longer side, as a share of the canvas side
 SIZE_BINS = ((0.25, 0.45, "small"), (0.45, 0.7, "medium"), (0.7, 0.9001, "large"))
 KINDS = ("transparent", "black on white", "white on black")
+PEN_KINDS = ("white on black", "transparent")  # the canvas's own look, and its alpha channel
+HEIGHT_BINS = ((60, 120, "60–120 px"), (120, 180, "120–180 px"), (180, 250.001, "180–250 px"))
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,15 @@ class Report:
     naive_accuracy: float  # canvas-like pictures → whole picture resized to 28×28
     by_size: dict[str, tuple[float, float]]  # bin → (preprocessed, naive)
     by_kind: dict[str, tuple[float, float]]  # background kind → (preprocessed, naive)
+
+
+@dataclass(frozen=True)
+class PenReport:
+    digits: int
+    accuracy: float  # pen-drawn pictures → preprocessing.preprocess
+    by_pen: dict[str, float]  # pen width → accuracy
+    by_height: dict[str, float]  # height bin → accuracy
+    by_kind: dict[str, float]  # background kind → accuracy
 
 
 def canvas_picture(
@@ -106,6 +123,31 @@ def measure(model: MLP, images: np.ndarray, labels: np.ndarray, seed: int = 0) -
     )
 
 
+def measure_pen(model: MLP, images: np.ndarray, labels: np.ndarray, seed: int = 0) -> PenReport:
+    """images: (N, 28, 28) uint8 MNIST digits, labels: (N,). Digit i gets pen width
+    PEN_WIDTHS[i % 5], so that every width draws a fifth of the digits."""
+    rng = np.random.default_rng(seed)
+    inputs, pens, heights, kinds = [], [], [], []
+    for i, digit in enumerate(images):
+        width = pen.PEN_WIDTHS[i % len(pen.PEN_WIDTHS)]
+        kind = (i // len(pen.PEN_WIDTHS)) % len(PEN_KINDS)
+        amount, height = pen.random_drawing(digit, rng, width)
+        inputs.append(preprocessing.preprocess(_render(amount, PEN_KINDS[kind])).model_input)
+        pens.append(width), heights.append(height), kinds.append(kind)
+        if sys.stderr.isatty() and i % 200 == 0:
+            print(f"\r{i}/{len(images)}", end="", file=sys.stderr, flush=True)
+    correct = _correct(model, torch.stack(inputs), labels)
+    pens_arr, heights_arr, kinds_arr = np.array(pens), np.array(heights), np.array(kinds)
+    share = lambda mask: float(correct[mask].mean()) if mask.any() else float("nan")  # noqa: E731
+    return PenReport(
+        len(images),
+        float(correct.mean()),
+        {f"{w} px": share(pens_arr == w) for w in pen.PEN_WIDTHS},
+        {name: share((heights_arr >= lo) & (heights_arr < hi)) for lo, hi, name in HEIGHT_BINS},
+        {kind: share(kinds_arr == k) for k, kind in enumerate(PEN_KINDS)},
+    )
+
+
 def _correct(model: MLP, inputs: torch.Tensor, labels: np.ndarray) -> np.ndarray:
     """(N, 784) inputs → (N,) bool: did the model get it right?"""
     with torch.inference_mode():
@@ -127,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="checkpoint (default: the shipped model)")
     parser.add_argument("--limit", type=int, help="only the first N test digits")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", choices=("redrawn", "pen", "both"), default="both", dest="which")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     root = args.data_dir or data.default_data_dir()
@@ -136,8 +179,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]
     model = checkpoint.load(args.model)[0] if args.model else predict.load_default()[0]
-    report = measure(model, images, labels, args.seed)
-    print(json.dumps(asdict(report)) if args.json else _text(report))
+    result = {}
+    if args.which in ("redrawn", "both"):
+        result["redrawn"] = measure(model, images, labels, args.seed)
+    if args.which in ("pen", "both"):
+        result["pen"] = measure_pen(model, images, labels, args.seed)
+    if args.json:
+        print(json.dumps({name: asdict(report) for name, report in result.items()}))
+    else:
+        texts = [_text(result["redrawn"])] if "redrawn" in result else []
+        print("\n".join(texts + ([_pen_text(result["pen"])] if "pen" in result else [])))
     return 0
 
 
@@ -154,6 +205,17 @@ def _text(report: Report) -> str:
             f"  {title} {name:<15} preprocessing {ours:.2%}   naive {naive:.2%}"
             for name, (ours, naive) in rows.items()
         ]
+    return "\n".join(lines)
+
+
+def _pen_text(report: PenReport) -> str:
+    lines = [
+        f"{report.digits} MNIST test digits, pen-drawn: skeleton redrawn with one round pen "
+        f"({pen.PEN_WIDTHS[0]}–{pen.PEN_WIDTHS[-1]} px), {pen.HEIGHTS[0]}–{pen.HEIGHTS[1]} px tall",
+        f"pen-drawn → MNIST preprocessing:   {report.accuracy:.2%}",
+    ]
+    for title, rows in (("pen", report.by_pen), ("height", report.by_height), ("background", report.by_kind)):
+        lines += [f"  {title} {name:<15} {accuracy:.2%}" for name, accuracy in rows.items()]
     return "\n".join(lines)
 
 

@@ -4,6 +4,6 @@ The engine, the drawing pipeline and the lessons compute plain data; only these 
 into pictures, so the rest of `playground` does not need plotly.
 """
 
-from playground.figures import drawing, inside, lessons, training
+from playground.figures import augment, drawing, inside, lessons, training
 
-__all__ = ["drawing", "inside", "lessons", "training"]
+__all__ = ["augment", "drawing", "inside", "lessons", "training"]
