@@ -63,7 +63,8 @@ def test_two_visitors_timing_at_once_leave_the_thread_count_alone(monkeypatch):
     told = [at for at in pages if "timing_busy" in at.session_state]
     assert len(timed) == 1 and len(told) == 1  # the second saw the first's timing instead
     assert "Another visitor is timing right now" in " ".join(p.proto.text for p in told[0].get("progress"))
-    assert time.time() - started < 30 and not any(at.exception for at in pages)
+    # Each timing stops itself at its 3 s budget; this only bounds a hang on a loaded machine.
+    assert time.time() - started < 90 and not any(at.exception for at in pages)
 
 
 def test_the_timing_runs_on_the_servers_threads_at_low_priority():

@@ -2,13 +2,13 @@
 dtype page's "Training in bfloat16" section."""
 
 import json
-import time
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
 from playground.core import precision
+from tests.harness import wait_until
 
 TRAIN, TENSORS = "pages/train.py", "pages/tensors.py"
 
@@ -99,10 +99,7 @@ def test_fp32_and_bf16_runs_side_by_side(app, bf16_fast):
         at.radio(key="w_precision").set_value(name).run()
         next(b for b in at.button if b.label == "▶ Train").click().run()
         history = at.session_state["run_history"]
-        deadline = time.time() + 180
-        while history.active is not None:
-            assert time.time() < deadline, "the run did not finish"
-            time.sleep(0.3)
+        wait_until(lambda h=history: h.active is None, what="the run to finish")
         at.run()
     assert not at.exception
     table = next(d.value for d in at.dataframe if "precision" in d.value.columns)
