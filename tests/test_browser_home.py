@@ -12,11 +12,15 @@ def test_home_page_renders(page, app_url):
     page.goto(app_url)
     wait_for_app(page)
     page.get_by_text("PyTorch Playground").first.wait_for()
-    assert page.get_by_text("Found in").count() == 1  # the small MNIST the server points at
+    # A visitor learns that MNIST is there, never where (the server's paths are the operator's).
+    assert page.get_by_text("Found on this server").count() == 1
+    assert page.get_by_text("fake-mnist").count() == 0
     assert_no_exception(page)
     for link in ("Train", "Draw a digit", "Autograd"):
         assert page.get_by_role("link", name=link).count() >= 1
-    assert page.get_by_text("MNIST data directory").count() == 1  # the shared sidebar
+    sidebar = page.locator("[data-testid='stSidebar']")
+    assert sidebar.get_by_text("Device:").count() == 1  # the shared sidebar…
+    assert sidebar.get_by_text("MNIST data directory").count() == 0  # …with no path field for visitors
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,9 @@ def test_gpu_page(page, app_url):
     chart.wait_for()
     wait_for_app(page)
     ys = chart.evaluate("el => el.data[0].y")
-    assert len(ys) == 5 and all(y > 0 for y in ys)  # 64 … 1024, in milliseconds
+    assert 1 <= len(ys) <= 5 and all(y > 0 for y in ys)  # 64 … 1024, in milliseconds
+    if len(ys) < 5:  # a loaded machine: the server's time budget left the largest sizes out, and says so
+        assert page.get_by_text("Time budget reached; not timed:").count() == 1
     assert_no_exception(page)
 
 

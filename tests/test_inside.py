@@ -179,5 +179,6 @@ def test_the_train_page_pictures_the_first_layer_of_a_run_while_it_trains(train_
     history.records.append(record)
     at.run()
     assert not at.exception
-    assert [i for i in at.get("image") if "First layer after epoch 2" in str(i.proto)]
+    assert any(c.value.startswith("First layer after epoch 2: units 1–16") for c in at.caption)
+    assert any("data:image/jpeg;base64," in m.value for m in at.markdown)
     record.status = RunStatus.STOPPED  # so that the fixture's session ends quietly

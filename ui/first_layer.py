@@ -3,7 +3,11 @@ the strongest first, browsable page by page for a finished run."""
 
 from __future__ import annotations
 
+import base64
+import io
+
 import streamlit as st
+from PIL import Image
 
 from playground import figures
 from playground.core.first_layer import first_layer_weights, units_by_strength
@@ -44,16 +48,25 @@ LIVE_UNITS = list(range(PER_PAGE))  # the same units at every epoch, so each til
 
 def live_first_layer(run_id: int, epoch: int, model: MLP) -> None:
     """The first 64 units of a run that is training, as of its latest finished epoch. The picture
-    is made once per epoch (the live area redraws twice a second)."""
+    is made once per epoch and sent inline (a small JPEG in the page): the live area redraws
+    twice a second, and an st.image there would hand the browser a media file that the next
+    redraw may already have replaced (a 404 seen in the load test)."""
     cached = st.session_state.get("live_first_layer")
     if cached is None or cached[:2] != (run_id, epoch):
         pictures = first_layer_weights(model).numpy()
         units = LIVE_UNITS[: len(pictures)]
-        cached = (run_id, epoch, figures.inside.weights_image(pictures, units))
+        image = Image.fromarray(figures.inside.weights_image(pictures, units, scale=1))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=90)
+        cached = (run_id, epoch, base64.b64encode(buffer.getvalue()).decode())
         st.session_state["live_first_layer"] = cached
-    st.image(
-        cached[2],
-        caption=f"First layer after epoch {epoch}: units 1–{min(PER_PAGE, len(model.hidden[0][0].weight))}, "
-        "each one's 784 weights as a 28×28 picture (red: ink there excites it, blue: holds it back).",
-        width=360,
+    shown = min(PER_PAGE, len(model.hidden[0][0].weight))
+    st.markdown(
+        f'<img src="data:image/jpeg;base64,{cached[2]}" alt="first-layer weights after epoch {epoch}" '
+        'style="width: 360px; max-width: 100%; image-rendering: pixelated">',
+        unsafe_allow_html=True,
+    )
+    st.caption(
+        f"First layer after epoch {epoch}: units 1–{shown}, each one's 784 weights as a 28×28 "
+        "picture (red: ink there excites it, blue: holds it back)."
     )
