@@ -41,7 +41,8 @@ def open_train(page, app_url, query):
 
 
 def test_train_from_url_chart_updates_and_accuracy_appears(page, app_url):
-    open_train(page, app_url, "hidden=64,32&dropout=0.1,0.1&batch_size=8&epochs=12&lr=0.001")
+    # 40 epochs: long enough to be seen training however late a loaded machine shows the page
+    open_train(page, app_url, "hidden=64,32&dropout=0.1,0.1&batch_size=8&epochs=40&lr=0.001")
     assert page.get_by_text("784 → 64 → 32 → 10").count() >= 1  # the URL's config is the next run
     page.get_by_role("button", name="▶ Train").click()
     frame = live_frame(page)
