@@ -7,9 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.fakemnist import make_fake_mnist
 from tests.harness import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
+
+# Playwright's `expect` waits 5 s by default; the suite runs on loaded 2-core machines.
+expect.set_options(timeout=120_000)
 
 
 @pytest.fixture(scope="session")

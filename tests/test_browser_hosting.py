@@ -11,7 +11,9 @@ from tests.harness import assert_no_exception, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-LONG = "hidden=64&dropout=0.1&batch_size=8&epochs=100"
+# Minutes of training on the small MNIST: the runs must still be going when the test looks at them,
+# however late a loaded machine brings each page its Stop button.
+LONG = "hidden=1024,1024&dropout=0.1,0.1&batch_size=8&epochs=100"
 
 
 def visitor(browser, address: str | None = None):
@@ -19,7 +21,7 @@ def visitor(browser, address: str | None = None):
     headers = {"X-Forwarded-For": address} if address else {}
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, extra_http_headers=headers)
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(120_000)
     return context, page
 
 
