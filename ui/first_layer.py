@@ -1,5 +1,6 @@
-"""The train page's "First layer" tab: each first-layer unit's 784 weights as a 28×28 picture,
-the strongest first, browsable page by page for a finished run."""
+"""What the first layer learned, on the train page: each unit's 784 weights as a 28×28 picture.
+A finished run's results tab has every unit, the strongest first, page by page; a run that is
+training shows its first 64 units as of its latest finished epoch."""
 
 from __future__ import annotations
 
