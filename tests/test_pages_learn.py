@@ -49,7 +49,10 @@ def test_gpu_page_times_the_cpu():
     at.button(key="time_matmul").click().run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == 1
-    assert metric(at, "CPU, n = 256").endswith("ms")
+    timed = {m.label: m.value for m in at.metric if m.label.startswith("CPU, n = ")}
+    assert timed and all(value.endswith("ms") for value in timed.values())
+    if "CPU, n = 256" not in timed:  # a loaded machine: the server's 3 s budget ran out first, and says so
+        assert any("Time budget reached; not timed:" in w.value and "256" in w.value for w in at.warning)
     if not torch.cuda.is_available():
         assert any("No GPU" in w.value for w in at.warning)
 
