@@ -12,6 +12,10 @@ from playground.hosting.slots import RunSlots
 from tests.harness import wait_until
 
 CONFIG = RunConfig(hidden=(32,), dropout=(0.1,), batch_size=32, epochs=2, device="cpu")
+# A run that outlasts any test that stops it: 7,500 steps of 1024×1024 at batch 8 on the small
+# MNIST, about 50 s on one quiet core. CONFIG at 100 epochs ends in about 1 s on a quiet machine,
+# before a stop or a second run could meet it.
+LONG = CONFIG.replace(hidden=(1024, 1024), dropout=(0.1, 0.1), batch_size=8, epochs=100)
 
 
 def test_a_run_trains_in_the_background_and_keeps_its_model(fake_mnist_dir):
@@ -36,13 +40,13 @@ def test_a_run_trains_in_the_background_and_keeps_its_model(fake_mnist_dir):
 
 def test_stop_keeps_the_partly_trained_model(fake_mnist_dir):
     history = RunHistory()
-    record = history.start(CONFIG.replace(epochs=100), fake_mnist_dir, RunSlots())
+    record = history.start(LONG, fake_mnist_dir, RunSlots())
     wait_until(lambda: len(record.steps) >= 3)
     history.stop()
     history.wait(120)
     assert record.status == RunStatus.STOPPED and record.done.stopped
     # The worker may run ahead of the stop by a few steps on a loaded machine, never to the end.
-    assert 3 <= record.done.steps_completed < 100 * 19 and record.model is not None
+    assert 3 <= record.done.steps_completed < 100 * 75 and record.model is not None
     fraction, label = record.progress()
     assert 0 < fraction < 1 and label.endswith("stopped (the model trained so far is kept)")
     assert history.trained() == [record]
@@ -65,7 +69,7 @@ def test_a_new_run_says_it_is_starting_not_that_it_queues():
 def test_slots_queue_runs_beyond_the_limit(fake_mnist_dir):
     slots = RunSlots({"cpu": 1})
     first, second = RunHistory(), RunHistory()  # two browser sessions
-    a = first.start(CONFIG.replace(epochs=100), fake_mnist_dir, slots)
+    a = first.start(LONG, fake_mnist_dir, slots)
     wait_until(lambda: len(a.steps) >= 1)
     b = second.start(CONFIG, fake_mnist_dir, slots)
     wait_until(lambda: b.queue_position == 1)
@@ -87,7 +91,7 @@ def test_slots_queue_runs_beyond_the_limit(fake_mnist_dir):
 def test_stopping_a_queued_run_leaves_the_queue(fake_mnist_dir):
     slots = RunSlots({"cpu": 1})
     first, second = RunHistory(), RunHistory()
-    a = first.start(CONFIG.replace(epochs=100), fake_mnist_dir, slots)
+    a = first.start(LONG, fake_mnist_dir, slots)
     wait_until(lambda: a.steps, what="the first run to hold the slot")  # else b could take it first
     b = second.start(CONFIG, fake_mnist_dir, slots)
     wait_until(lambda: b.queue_position == 1)
@@ -116,7 +120,7 @@ def test_a_worker_that_dies_fails_its_run_with_a_message(fake_mnist_dir):
     from playground.hosting.runs import BackgroundRun, RunRecord
     from playground.hosting.worker import WorkerPool
 
-    record, pool = RunRecord(CONFIG.replace(epochs=100)), WorkerPool()
+    record, pool = RunRecord(LONG), WorkerPool()
     run = BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start()
     wait_until(lambda: len(record.steps) >= 2)
     run._worker.process.kill()  # as the kernel's OOM killer would
@@ -131,7 +135,7 @@ def test_a_session_that_ends_stops_its_run(fake_mnist_dir):
     import gc
 
     history = RunHistory()
-    record = history.start(CONFIG.replace(epochs=100), fake_mnist_dir, RunSlots())
+    record = history.start(LONG, fake_mnist_dir, RunSlots())
     wait_until(lambda: len(record.steps) >= 2)
     run = history._runs[record.id]
     del history  # Streamlit drops a session's state when the session ends
@@ -147,7 +151,7 @@ def test_browser_registry_keeps_histories_across_sessions_until_unseen(fake_mnis
     mine = registry.history("browser-a")
     assert registry.history("browser-a") is mine  # a reload: same browser, same runs
     assert registry.history("browser-b") is not mine  # another browser: its own
-    record = mine.start(CONFIG.replace(epochs=100), fake_mnist_dir, RunSlots())
+    record = mine.start(LONG, fake_mnist_dir, RunSlots())
     wait_until(lambda: len(record.steps) >= 2)
     # A visit prunes browsers unseen for longer than the ttl: visit until browser-a's has passed.
     wait_until(lambda: registry.history("browser-b") and len(registry) == 1, what="browser-a pruned")
@@ -164,7 +168,7 @@ def test_a_prewarmed_worker_trains_the_first_run(fake_mnist_dir):
     assert pool.prewarm("cpu") is False  # one is enough: it is idle, waiting
     warm = pool._idle["cpu"][0]
     assert warm.alive
-    record = RunRecord(CONFIG.replace(epochs=100))
+    record = RunRecord(LONG)
     run = BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start()
     wait_until(lambda: len(record.steps) >= 1)
     assert run._worker is warm  # the run did not start a process of its own
@@ -216,8 +220,7 @@ def test_a_training_run_hands_over_each_epochs_model(fake_mnist_dir):
     from playground.hosting.runs import BackgroundRun, RunRecord
     from playground.hosting.worker import WorkerPool
 
-    config = CONFIG.replace(hidden=(1024, 1024), dropout=(0.1, 0.1), batch_size=8, epochs=100)
-    record, pool = RunRecord(config), WorkerPool()
+    record, pool = RunRecord(LONG), WorkerPool()
     run = BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start()  # no time cap here
     epoch, model = wait_until(lambda: record.epoch_model, what="a finished epoch's model")
     assert record.active and epoch >= 1 and not model.training
