@@ -178,7 +178,8 @@ def test_missing_mnist_is_explained_and_other_pages_keep_working(tmp_path, monke
 
 
 def test_a_run_keeps_going_across_pages_and_control_changes(app):
-    at = open_train(app, epochs="100", hidden="64", dropout="0.1", batch_size="8")
+    # About 50 s of training on the small MNIST: still training when the test comes back to it.
+    at = open_train(app, epochs="100", hidden="1024,1024", dropout="0.1,0.1", batch_size="8")
     button(at, "▶ Train").click().run()
     history = at.session_state["run_history"]
     record = history.active
