@@ -41,6 +41,21 @@ def real_mnist_dir() -> Path:
     return Path(env)
 
 
+@pytest.fixture
+def no_time_cap(monkeypatch):
+    """Lift the server's per-run time cap for a test that is not about it: a long run's estimate
+    grows with the machine's load (the cost model is calibrated under it) and could be refused."""
+    from playground.hosting import settings, shared
+
+    monkeypatch.setenv("PLAYGROUND_MAX_RUN_SECONDS", "86400")
+    settings.settings.cache_clear()
+    shared.admission.cache_clear()
+    yield
+    monkeypatch.undo()
+    settings.settings.cache_clear()
+    shared.admission.cache_clear()
+
+
 # --- real browser -----------------------------------------------------------------------------
 
 

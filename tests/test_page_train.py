@@ -12,7 +12,7 @@ PAGE = "pages/train.py"
 
 
 @pytest.fixture
-def app(fake_mnist_dir, monkeypatch):
+def app(fake_mnist_dir, monkeypatch, no_time_cap):
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
     at = AppTest.from_file("../app.py", default_timeout=60)
     return at

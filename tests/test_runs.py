@@ -11,6 +11,8 @@ from playground.hosting.runs import RunHistory
 from playground.hosting.slots import RunSlots
 from tests.harness import wait_until
 
+pytestmark = pytest.mark.usefixtures("no_time_cap")
+
 CONFIG = RunConfig(hidden=(32,), dropout=(0.1,), batch_size=32, epochs=2, device="cpu")
 # A run that outlasts any test that stops it: 7,500 steps of 1024×1024 at batch 8 on the small
 # MNIST, about 50 s on one quiet core. CONFIG at 100 epochs ends in about 1 s on a quiet machine,

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -58,10 +58,6 @@ def describe_failure(err: BaseException) -> str:
 
 
 def _worker_main(device_name: str, requests: Any, events: Any, stop: Any, threads: int | None) -> None:
-    from playground.core.config import RunConfig
-    from playground.core.data import load_mnist
-    from playground.core.engine import EpochEvent, Trainer
-
     if threads:
         torch.set_num_threads(threads)
     device = torch.device(device_name)
@@ -70,34 +66,70 @@ def _worker_main(device_name: str, requests: Any, events: Any, stop: Any, thread
         if isinstance(request, Preload):
             _preload(request.root, device)
             continue
-        run_id = request.run_id
+        for message in run_messages(request, device, stop, abandoned=lambda: not parent.is_alive()):
+            events.put(message)
+
+
+def run_messages(
+    request: TrainRequest, device: torch.device, stop: Any, abandoned: Callable[[], bool] = lambda: False
+) -> Iterator[Reply]:
+    """Train one run and say how it goes, as typed messages: `Downloading`…, `Progress`…,
+    `EpochWeights`… now and then, `Weights` or `Failed`, and always `Ended` last. `stop` is any
+    object with set()/is_set(); `abandoned()` true means nobody will read on (the run stops).
+    The local worker processes and the Ray tasks (ray_backend.py) both train through this."""
+    from playground.core.config import RunConfig
+    from playground.core.engine import EpochEvent, Trainer
+
+    run_id = request.run_id
+    try:
+        data = yield from _load_reporting(request, device)
+        config = RunConfig.from_params(request.params)
+        trainer = Trainer(config, data, stop_event=stop)
+        last_snapshot = time.monotonic()
+        for event in trainer:
+            yield Progress(run_id, event)
+            if (
+                isinstance(event, EpochEvent)
+                and event.epoch < config.epochs  # the last epoch's weights come as Weights
+                and time.monotonic() - last_snapshot >= EPOCH_WEIGHTS_EVERY_S
+            ):
+                yield EpochWeights(run_id, event.epoch, _cpu_state(trainer.model))
+                last_snapshot = time.monotonic()
+            if abandoned():
+                trainer.stop()
+        yield Weights(run_id, _cpu_state(trainer.model))
+    except Exception as err:  # noqa: BLE001 - reported to the page; the worker keeps serving
+        yield Failed(run_id, describe_failure(err))
+    finally:
+        if device.type == "cuda":
+            torch.cuda.empty_cache()  # give the memory of this run's graph back
+    yield Ended(run_id)
+
+
+def _load_reporting(request: TrainRequest, device: torch.device) -> Iterator[Downloading]:
+    """MNIST for the run, resident on `device`; while a first download runs (in a thread), its
+    progress as `Downloading` messages. Returns the tensors (or raises what the loader raised)."""
+    from playground.core.data import load_mnist
+
+    said: queue.SimpleQueue[Downloading | None] = queue.SimpleQueue()
+    loaded: dict[str, Any] = {}
+
+    def load() -> None:
         try:
-            data = load_mnist(
-                request.root,
-                device,
-                progress=lambda f, m, run_id=run_id: events.put(Downloading(run_id, f, m)),
+            loaded["data"] = load_mnist(
+                request.root, device, progress=lambda f, m: said.put(Downloading(request.run_id, f, m))
             )
-            config = RunConfig.from_params(request.params)
-            trainer = Trainer(config, data, stop_event=stop)
-            last_snapshot = time.monotonic()
-            for event in trainer:
-                events.put(Progress(run_id, event))
-                if (
-                    isinstance(event, EpochEvent)
-                    and event.epoch < config.epochs  # the last epoch's weights come as Weights
-                    and time.monotonic() - last_snapshot >= EPOCH_WEIGHTS_EVERY_S
-                ):
-                    events.put(EpochWeights(run_id, event.epoch, _cpu_state(trainer.model)))
-                    last_snapshot = time.monotonic()
-                if not parent.is_alive():  # the server is gone: nobody will read this run
-                    trainer.stop()
-            events.put(Weights(run_id, _cpu_state(trainer.model)))
-        except Exception as err:  # noqa: BLE001 - reported to the page; the worker keeps serving
-            events.put(Failed(run_id, describe_failure(err)))
+        except BaseException as err:  # noqa: BLE001 - raised again in the generator
+            loaded["error"] = err
         finally:
-            if device.type == "cuda":
-                torch.cuda.empty_cache()  # give the memory of this run's graph back
-            events.put(Ended(run_id))
+            said.put(None)
+
+    threading.Thread(target=load, name=f"load-{request.run_id}", daemon=True).start()
+    while (message := said.get()) is not None:
+        yield message
+    if "error" in loaded:
+        raise loaded["error"]
+    return loaded["data"]
 
 
 def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
