@@ -5,14 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-install_requirements() {  # $1: requirements file; reinstall only when it changed
+install_requirements() {  # $1: requirements file; reinstall only when it (or a file it includes) changed
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  local stamp=".venv/.installed-$1"
-  if [ ! -f "$stamp" ] || ! cmp -s "$1" "$stamp" || { [ "$1" = requirements-dev.txt ] && ! cmp -s requirements.txt .venv/.installed-requirements.txt; }; then
+  local stamp=".venv/.installed-$1" wanted
+  wanted="$(cat requirements*.txt)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     echo "Installing $1 into .venv (the first time takes a few minutes: torch is large)…"
     .venv/bin/python -m pip install --disable-pip-version-check -q -r "$1"
-    cp "$1" "$stamp"
-    cp requirements.txt .venv/.installed-requirements.txt
+    printf '%s' "$wanted" > "$stamp"
   fi
 }
 

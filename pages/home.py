@@ -8,7 +8,7 @@ shell.run_inside_app()
 
 from playground.core import data, system
 from playground.hosting.settings import is_local
-from ui import session
+from ui import backend_notice, session
 
 st.title("🔥 PyTorch Playground")
 st.markdown(
@@ -26,6 +26,7 @@ with col_device:
     st.caption(f"{info.name} · torch {info.torch_version} · {info.cpu_cores} CPU cores")
     if not info.cuda:
         st.caption(f"No GPU: {system.gpu_unavailable_reason()}.")
+    backend_notice.show()
 with col_data:
     st.subheader("MNIST")
     # Only the operator's folder is ever looked at, and its path is shown only in local use

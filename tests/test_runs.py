@@ -118,19 +118,46 @@ def test_delete_and_trim(fake_mnist_dir):
     assert history.records[-1].name == "Run 4"
 
 
-def test_a_worker_that_dies_fails_its_run_with_a_message(fake_mnist_dir):
+def test_a_worker_that_dies_before_an_epoch_ends_fails_its_run_with_a_message(fake_mnist_dir):
+    from playground.hosting.runs import BackgroundRun, RunRecord
+    from playground.hosting.worker import WorkerPool
+
+    # One epoch only: its model comes as the final Weights, never as an epoch's snapshot.
+    record, pool = RunRecord(LONG.replace(epochs=1)), WorkerPool()
+    run = BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start()
+    wait_until(lambda: len(record.steps) >= 2)
+    run._worker.process.kill()  # as the kernel's OOM killer would
+    run.join(60)
+    assert record.status == RunStatus.FAILED and record.model is None
+    assert record.error == (
+        "The training process ended unexpectedly (out of memory?) before an epoch ended. "
+        "Press Train to try again."
+    )
+    fresh = pool.acquire("cpu")  # the next run gets a fresh worker
+    assert fresh.alive and fresh is not run._worker
+    fresh.close()
+
+
+def test_a_worker_that_dies_later_leaves_the_model_of_its_last_epoch(fake_mnist_dir):
     from playground.hosting.runs import BackgroundRun, RunRecord
     from playground.hosting.worker import WorkerPool
 
     record, pool = RunRecord(LONG), WorkerPool()
     run = BackgroundRun(record, fake_mnist_dir, RunSlots(), pool).start()
-    wait_until(lambda: len(record.steps) >= 2)
-    run._worker.process.kill()  # as the kernel's OOM killer would
+    epoch, model = wait_until(lambda: record.epoch_model, what="an epoch's model")
+    run._worker.process.kill()
     run.join(60)
-    assert record.status == RunStatus.FAILED and "ended unexpectedly" in record.error
-    fresh = pool.acquire("cpu")  # the next run gets a fresh worker
-    assert fresh.alive and fresh is not run._worker
-    fresh.close()
+    pool.close()
+    assert record.status == RunStatus.STOPPED and record.done.stopped
+    kept = record.done.epochs_completed
+    assert kept >= epoch and record.model is not None and record.epoch_model is None
+    assert record.stop_reason == (
+        f"the training process ended unexpectedly (out of memory?); the model of epoch {kept}, "
+        "the last to reach the server, is kept"
+    )
+    # The kept model is that epoch's: the server's evaluation of it equals the worker's.
+    assert record.done.evaluation.accuracy == pytest.approx(record.epochs[kept - 1].test_accuracy, abs=1e-6)
+    assert record.test_images is not None  # galleries and the draw page work as for any run
 
 
 def test_a_session_that_ends_stops_its_run(fake_mnist_dir):

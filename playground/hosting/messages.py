@@ -89,6 +89,15 @@ class EpochWeights:
 
 
 @dataclass(frozen=True)
+class Placed:
+    """Where a run trains, sent first by a Ray task: the cluster node and the worker process."""
+
+    run_id: int
+    node: str  # Ray's node id
+    pid: int
+
+
+@dataclass(frozen=True)
 class Failed:
     run_id: int
     message: str  # for the visitor: no traceback, no server paths
@@ -109,4 +118,9 @@ class Waiting:
     run_id: int
 
 
-Reply = Downloading | Progress | EpochWeights | Weights | Failed | Ended | Waiting
+Reply = Downloading | Progress | EpochWeights | Weights | Failed | Ended | Waiting | Placed
+
+
+class WorkerLost(RuntimeError):
+    """The process or the machine that trained a run went away in the middle of it (killed for
+    memory, a cluster node that died). The message is for the visitor."""

@@ -14,20 +14,41 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from playground.core.config import RunConfig
-from playground.core.data import load_test_images
-from playground.core.engine import DoneEvent, EpochEvent, Evaluation, Event, StepEvent, resolve_device
+from playground.core.data import load_test_images, normalize
+from playground.core.engine import (
+    DoneEvent,
+    EpochEvent,
+    Evaluation,
+    Event,
+    StepEvent,
+    evaluate,
+    resolve_device,
+)
 from playground.core.model import MLP, build_model
 from playground.hosting import shared
 from playground.hosting.admission import duration
-from playground.hosting.messages import Downloading, EpochWeights, Failed, Progress, RunStatus, Weights
+from playground.hosting.messages import (
+    Downloading,
+    EpochWeights,
+    Failed,
+    Placed,
+    Progress,
+    RunStatus,
+    Weights,
+    WorkerLost,
+)
 from playground.hosting.redact import hide_paths
 from playground.hosting.settings import settings
 from playground.hosting.slots import RunSlots
 from playground.hosting.worker import TrainingWorker, WorkerPool
+
+if TYPE_CHECKING:
+    from playground.hosting.ray_backend import RayPool, RayRun
 
 _ids = itertools.count(1)
 
@@ -56,6 +77,7 @@ class RunRecord:
     test_labels: torch.Tensor | None = None  # (10000,) int64 on the CPU
     # While it trains: the model at the end of its latest finished epoch (epoch number, model).
     epoch_model: tuple[int, MLP] | None = None
+    placed: Placed | None = None  # on the Ray backend: the node and process that train it
 
     @property
     def active(self) -> bool:
@@ -114,7 +136,8 @@ class RunRecord:
         state = f"{left:.0f} s left" if self.active else "finished"
         if self.status == RunStatus.STOPPED:
             state = f"stopped: {self.stop_reason}" if self.stop_reason else "stopped"
-            state += " (the model trained so far is kept)"
+            if "is kept" not in state:
+                state += " (the model trained so far is kept)"
         elif self.status == RunStatus.FAILED:
             state = "failed"
         return min(step.global_step / step.total_steps, 1.0), (
@@ -139,7 +162,7 @@ class BackgroundRun:
         record: RunRecord,
         data_root: Path,
         slots: RunSlots | None = None,
-        pool: WorkerPool | None = None,
+        pool: WorkerPool | RayPool | None = None,
         max_seconds: float | None = None,
     ):
         self.record = record
@@ -148,7 +171,7 @@ class BackgroundRun:
         self._pool = pool or shared.workers()
         self._max_seconds = settings().max_run_seconds if max_seconds is None else max_seconds
         self._stop = threading.Event()
-        self._worker: TrainingWorker | None = None
+        self._worker: TrainingWorker | RayRun | None = None
         self._thread = threading.Thread(target=self._main, name=f"run-{record.id}", daemon=True)
 
     def start(self) -> BackgroundRun:
@@ -185,6 +208,8 @@ class BackgroundRun:
         try:
             self._worker = self._pool.acquire(device.type)
             self._follow(self._worker)
+        except WorkerLost as err:
+            self._keep_last_epoch(str(err))
         except Exception as err:  # noqa: BLE001 - the page shows the reason; the app keeps going
             record.status, record.error = RunStatus.FAILED, hide_paths(f"{type(err).__name__}: {err}")
         finally:
@@ -208,7 +233,7 @@ class BackgroundRun:
         left = [max(r.estimate_s - (r.last_step.elapsed if r.last_step else 0.0), 0.0) for r in records]
         return sum(left) / max(self._slots.limits.get(device, 1), 1)
 
-    def _follow(self, worker: TrainingWorker) -> None:
+    def _follow(self, worker: TrainingWorker | RayRun) -> None:
         record, done, started = self.record, None, None
         if self._stop.is_set():
             worker.stop.set()
@@ -234,6 +259,8 @@ class BackgroundRun:
                 record.epoch_model = None
             elif isinstance(message, Failed):
                 record.error = hide_paths(message.message)
+            elif isinstance(message, Placed):
+                record.placed = message
         if record.error or done is None or record.model is None:
             record.status = RunStatus.FAILED
             record.error = record.error or "the run ended without a model"
@@ -241,6 +268,32 @@ class BackgroundRun:
         record.test_images, record.test_labels = load_test_images(self._root)
         record.done = done  # last: a finished record always has its model and images
         record.status = RunStatus.STOPPED if done.stopped else RunStatus.FINISHED
+
+    def _keep_last_epoch(self, reason: str) -> None:
+        """The process (or machine) that trained the run went away: keep the model of its last
+        finished epoch that reached us, as a stopped run that the results and the draw page use
+        like any other; without one, the run failed."""
+        record = self.record
+        if record.epoch_model is None or record.last_step is None:
+            record.status = RunStatus.FAILED
+            record.error = f"{reason[0].upper()}{reason[1:]} before an epoch ended. Press Train to try again."
+            return
+        epoch, model = record.epoch_model
+        images, labels = load_test_images(self._root)
+        evaluation = evaluate(model, normalize(images).reshape(len(images), -1), labels)
+        epochs = record.epochs[:epoch]
+        record.model, record.epoch_model = model, None
+        record.test_images, record.test_labels = images, labels
+        record.stop_reason = f"{reason}; the model of epoch {epoch}, the last to reach the server, is kept"
+        record.done = DoneEvent(
+            stopped=True,
+            epochs_completed=epoch,
+            steps_completed=epoch * record.last_step.steps_per_epoch,
+            train_seconds=sum(e.epoch_seconds for e in epochs),
+            elapsed=epochs[-1].elapsed if epochs else 0.0,
+            evaluation=evaluation,
+        )
+        record.status = RunStatus.STOPPED
 
     def _model(self, state_dict: dict[str, torch.Tensor]) -> MLP:
         model = build_model(self.record.config)

@@ -9,9 +9,11 @@
 | PLAYGROUND_SESSION_TTL | 600 | seconds after a browser's last visit before its runs are stopped and freed |
 | PLAYGROUND_MAX_RUN_SECONDS | 600 | most seconds of training one run may take: longer estimates are refused |
 | PLAYGROUND_MAX_RUNS_PER_CLIENT | 2 | queued-or-running runs per client address (one per browser as well) |
+| PLAYGROUND_RAY_CPUS_PER_RUN | 1 | with the Ray backend: CPUs (torch threads) one run asks the cluster for |
 
-Two more are read where they are used, not cached: PLAYGROUND_DATA_DIR (where MNIST is: the
-operator's choice, never a visitor's, see `data_dir`) and PLAYGROUND_LOCAL (`is_local`).
+Three more are read where they are used, not cached: PLAYGROUND_DATA_DIR (where MNIST is: the
+operator's choice, never a visitor's, see `data_dir`), PLAYGROUND_LOCAL (`is_local`) and
+PLAYGROUND_BACKEND (`backend_name`: `local` worker processes or a `ray` cluster).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class HostSettings:
     session_ttl_s: int = 600
     max_run_seconds: int = 600
     max_runs_per_client: int = 2
+    ray_cpus_per_run: int = 1
 
     @property
     def worker_threads(self) -> int:
@@ -56,6 +59,7 @@ _LIMITS = {
     "PLAYGROUND_SESSION_TTL": ("session_ttl_s", 10, 7 * 24 * 3600),
     "PLAYGROUND_MAX_RUN_SECONDS": ("max_run_seconds", 1, 24 * 3600),
     "PLAYGROUND_MAX_RUNS_PER_CLIENT": ("max_runs_per_client", 1, 1000),
+    "PLAYGROUND_RAY_CPUS_PER_RUN": ("ray_cpus_per_run", 1, 256),
 }
 
 
@@ -94,3 +98,15 @@ def is_local() -> bool:
     """PLAYGROUND_LOCAL=1: the app runs for the person at this machine, who may see server paths
     (where MNIST is). Off by default, so that a shared link never shows them."""
     return os.environ.get("PLAYGROUND_LOCAL", "") == "1"
+
+
+BACKENDS = ("local", "ray")
+
+
+def backend_name() -> str:
+    """PLAYGROUND_BACKEND: `local` (worker processes of this server, the default) or `ray` (a
+    Ray cluster: RAY_ADDRESS, else a local Ray started by the server)."""
+    name = os.environ.get("PLAYGROUND_BACKEND", "local").strip().lower() or "local"
+    if name not in BACKENDS:
+        raise SettingsError(f"PLAYGROUND_BACKEND={name!r}: must be one of {', '.join(BACKENDS)}")
+    return name

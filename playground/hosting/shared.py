@@ -1,14 +1,17 @@
 """The server's process-wide hosting objects, each made on first use (never at import): the run
-slots, the pool of training workers, the registry of browsers, the cost model of each device and
-the admission of runs, and the booth where the GPU page times a matrix product. Importing any of `playground`
-starts no process and reads no hosting variable; the first page that trains does.
+backend (local worker processes or a Ray cluster), the run slots, the registry of browsers, the
+cost model of each device and the admission of runs, and the booth where the GPU page times a
+matrix product. Importing any of `playground` starts no process and reads no hosting variable;
+the first page that trains does.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -17,12 +20,13 @@ from playground.core.engine import resolve_device
 from playground.hosting.admission import Admission
 from playground.hosting.booth import TimingBooth
 from playground.hosting.budget import CostModel, calibrate_in_child, train_size
-from playground.hosting.settings import data_dir, settings
+from playground.hosting.settings import backend_name, data_dir, settings
 from playground.hosting.slots import RunSlots
 from playground.hosting.worker import WorkerPool
 
 if TYPE_CHECKING:
     from playground.hosting.browsers import BrowserRegistry
+    from playground.hosting.ray_backend import RayPool
 
 T = TypeVar("T")
 _making = threading.RLock()
@@ -42,17 +46,51 @@ def made_once(make: Callable[..., T]) -> Callable[..., T]:
     return get
 
 
-@made_once
-def run_slots() -> RunSlots:
-    """How many runs train at once per device, shared by every browser session of this server."""
-    return RunSlots({"cpu": settings().max_runs_cpu, "cuda": settings().max_runs_gpu})
+@dataclass(frozen=True)
+class Backend:
+    """Who trains this server's runs: `local` worker processes or a `ray` cluster."""
+
+    name: str
+    pool: WorkerPool | RayPool
+    notice: str | None = None  # for the Home page: where runs train, or why not where asked
 
 
 @made_once
-def workers() -> WorkerPool:
+def backend() -> Backend:
+    """The run backend the operator chose (PLAYGROUND_BACKEND); a Ray cluster that cannot be
+    reached falls back to local training instead of failing the Train button."""
     # Always an explicit thread count: a worker spawned by the Streamlit server otherwise starts
     # with one torch thread (measured: 1.8 instead of 1.1 s/epoch for the fast preset on 2 cores).
-    return WorkerPool(threads=settings().worker_threads)
+    local = Backend("local", WorkerPool(threads=settings().worker_threads))
+    if backend_name() != "ray":
+        return local
+    from playground.core.system import usable_cores
+    from playground.hosting import ray_backend
+
+    try:
+        ray_backend.connect(os.environ.get("RAY_ADDRESS"), usable_cores())
+        pool = ray_backend.RayPool(settings().ray_cpus_per_run, 1 / settings().max_runs_gpu)
+    except ray_backend.Unreachable:
+        return replace(
+            local,
+            notice="This server is set up to train on a Ray cluster, which cannot be reached now: "
+            "runs train on this server instead, one at a time.",
+        )
+    return Backend("ray", pool, f"Runs train on a Ray cluster: {pool.describe()}.")
+
+
+def workers() -> WorkerPool | RayPool:
+    return backend().pool
+
+
+@made_once
+def run_slots() -> RunSlots:
+    """How many runs train at once per device, shared by every browser session of this server:
+    the settings' on this server, the cluster's capacity on Ray (read when the backend starts)."""
+    chosen = backend()
+    if isinstance(chosen.pool, WorkerPool):
+        return RunSlots({"cpu": settings().max_runs_cpu, "cuda": settings().max_runs_gpu})
+    return RunSlots({"cpu": chosen.pool.capacity("cpu"), "cuda": chosen.pool.capacity("cuda")})
 
 
 @made_once

@@ -38,6 +38,7 @@ from playground.hosting.messages import (
     TrainRequest,
     Waiting,
     Weights,
+    WorkerLost,
 )
 
 # A running run's weights go to the page at the end of an epoch, but not more often than this:
@@ -209,7 +210,7 @@ class TrainingWorker:
                 message = self.events.get(timeout=poll)
             except queue.Empty:
                 if not self.alive:
-                    raise RuntimeError("the training process ended unexpectedly (out of memory?)") from None
+                    raise WorkerLost("the training process ended unexpectedly (out of memory?)") from None
                 yield Waiting(run_id)  # lets the caller look at its stop flag
                 continue
             yield message
