@@ -69,6 +69,7 @@ SEVEN = [(70, 60), (110, 60), (150, 60), (190, 60), (170, 110), (150, 160), (130
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 EXCEPTION = "[data-testid='stException']"
 QUEUE_TEXT = re.compile(r"place (\d+) in the queue")
+NODE_TEXT = re.compile(r"node ([0-9a-f]+)")
 HOG_QUERY = "hidden=1024,1024,1024,1024&dropout=0.2,0.2,0.2,0.2&batch_size=8&epochs=100"
 
 
@@ -217,6 +218,7 @@ class SessionResult:
     accuracy: str | None = None
     epoch_time: str | None = None  # the page's "Time per epoch"
     digit: str | None = None
+    node: str | None = None  # with the Ray backend: the cluster node that trained the run
     known: list[str] = field(default_factory=list)  # Streamlit's base-path probes (not errors)
     role: str = "trainer"  # or, with --hostile, "hog" and "timer"
     note: str | None = None  # the hog's refusal; the timer's presses
@@ -374,6 +376,9 @@ async def run_session(
         result.result_at = time.monotonic() - t0
         result.accuracy = await metric_value(page, "Final test accuracy")
         result.epoch_time = await metric_value(page, "Time per epoch")
+        placed = page.get_by_text("Trained on the Ray cluster, node")
+        if await placed.count():
+            result.node = NODE_TEXT.search(await placed.first.inner_text()).group(1)
         await page.wait_for_selector(APP_IDLE, timeout=left_ms())
 
         step = "switching to the draw page"
@@ -588,6 +593,9 @@ def run(
             for u in sorted({k for r in results for k in r.known})
         },
         "max_queue_place": max((r.max_queue_place for r in results), default=0),
+        "runs_per_node": {
+            n: sum(r.node == n for r in results) for n in sorted({r.node for r in results if r.node})
+        },
         "peak_rss_mb": {
             "server": round(sampler.peak_server),
             "workers": round(sampler.peak_workers),
@@ -632,6 +640,11 @@ def table(report: dict) -> str:
         f"wall time           {report['wall_s']:.1f} s",
         f"time to result      min {fmt(times['min'])}, median {fmt(times['median'])}, max {fmt(times['max'])}"
         f" (highest queue place seen: {report['max_queue_place']})",
+        *(
+            [f"runs per Ray node    {', '.join(f'{n}: {c}' for n, c in report['runs_per_node'].items())}"]
+            if report["runs_per_node"]
+            else []
+        ),
         f"peak RSS            server {peak['server']} MB, workers {peak['workers']} MB "
         f"({report['peak_child_processes']} child processes), total {peak['total']} MB "
         f"(bound {report['max_rss_mb']:.0f} MB; {report['rss_samples']} samples)",

@@ -30,6 +30,8 @@ def results(history: RunHistory) -> None:
     cols[2].metric("Parameters", f"{parameter_count(record.model):,}")
     cols[3].metric("Time per epoch", f"{record.seconds_per_epoch:.2f} s" if record.seconds_per_epoch else "–")
     cols[4].metric("Epochs done", f"{record.done.epochs_completed}/{record.config.epochs}")
+    if record.placed is not None:  # the Ray backend: which of the cluster's machines trained it
+        st.caption(f"Trained on the Ray cluster, node {record.placed.node[:8]}.")
     confusion_tab, mistakes_tab, first_layer_tab, architecture_tab = st.tabs(
         ["Confusion matrix", "Mistakes", "First layer", "Architecture"]
     )

@@ -95,6 +95,7 @@ class Placed:
     run_id: int
     node: str  # Ray's node id
     pid: int
+    sent: float  # time.time() in the task: with the arrival time, the delay of Ray's stream
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def _train_task(request: TrainRequest, device_name: str, threads: int, board: An
     import ray
 
     torch.set_num_threads(threads)
-    yield Placed(request.run_id, ray.get_runtime_context().get_node_id(), os.getpid())
+    yield Placed(request.run_id, ray.get_runtime_context().get_node_id(), os.getpid(), time.time())
     root = _node_data_root(request.root, shipped)
     stop = _AskedStop(board, str(request.run_id))
     yield from run_messages(replace(request, root=root), torch.device(device_name), stop)
@@ -289,7 +289,9 @@ def connect(address: str | None, cpus: int) -> None:
     runtime_env = {"py_modules": [str(PLAYGROUND_DIR)]} if address else None  # remote nodes get our code
     try:
         ray.init(
-            address=address or None,
+            # "local": a Ray of our own, even where a `ray start` cluster runs on this machine
+            # (ray.init() alone would join that one).
+            address=address or "local",
             num_cpus=None if address else cpus,
             runtime_env=runtime_env,
             include_dashboard=False,
