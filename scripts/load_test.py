@@ -24,8 +24,10 @@ opens N browser contexts at once, each its own Streamlit session. Every session:
 Errors counted: an exception box (stException) on any page, a timeout, a console error or an
 uncaught exception in a page, a failed request or an HTTP status >= 400 from the app, a draw page
 answering with another model than the session's own run, and a Python traceback in the server's
-output. One thing is not counted, and is listed apart as "known_harmless": the two 404s (and their
-console lines) of Streamlit's own base-path probe on a deep link (streamlit/streamlit#7074).
+output. Two things are not counted, and are listed apart as "known_harmless": the two 404s (and
+their console lines) of Streamlit's own base-path probe on a deep link (streamlit/streamlit#7074),
+and a component's file whose request the browser itself aborted (net::ERR_ABORTED) because a page
+switch removed the component's frame while it loaded (seen once in 20 sessions).
 Every 0.5 s the resident memory (VmRSS) of the server process and of its descendants
 (the training worker processes, multiprocessing's resource tracker) is sampled; the peaks are
 reported.
@@ -322,7 +324,9 @@ async def run_session(
             result.errors.append(f"console error: {message.text[:300]} ({where})")
 
     def on_request_failed(request) -> None:
-        if request.url.startswith(url):
+        if "/component/" in request.url and "ERR_ABORTED" in str(request.failure):
+            result.known.append(request.url)  # the browser dropped an iframe's file: a page switch
+        elif request.url.startswith(url):
             result.errors.append(f"request failed: {request.method} {request.url} ({request.failure})")
 
     def on_response(response) -> None:
@@ -569,6 +573,9 @@ def run(
         except subprocess.TimeoutExpired:
             proc.kill()
         watch.join(5)
+        if artifacts is not None:  # the server's whole output, beside the screenshots
+            artifacts.mkdir(parents=True, exist_ok=True)
+            (artifacts / "server.log").write_text("\n".join(watch.lines))
     wall = time.monotonic() - started
     errors = [f"session {r.index}: {e}" for r in results for e in r.errors]
     errors += [f"server: {t}" for t in watch.traceback_texts()]

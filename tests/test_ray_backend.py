@@ -5,6 +5,8 @@ of the last epoch, an unreachable cluster falls back to local training and the H
 
 import os
 import signal
+import tempfile
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -70,7 +72,8 @@ def test_a_run_trains_on_ray_from_the_train_page_and_stop_keeps_its_model(ray_se
     next(b for b in at.button if b.label == "▶ Train").click().run()
     history = at.session_state["run_history"]
     record = history.active
-    wait_until(lambda: len(record.steps) >= 3, what="steps streamed from the Ray task")
+    # A first task starts a Ray worker process, which imports torch: on a loaded machine, minutes.
+    wait_until(lambda: len(record.steps) >= 3, timeout=600, what="steps streamed from the Ray task")
     assert record.placed is not None and record.placed.pid != os.getpid()  # a Ray worker trains it
     assert record.placed.node == ray.get_runtime_context().get_node_id()
     next(b for b in at.button if b.label == "■ Stop").click().run()
@@ -99,7 +102,7 @@ def test_a_short_ray_run_finishes_like_a_local_one(ray_server, fake_mnist_dir):
 def test_a_killed_ray_worker_keeps_the_model_of_the_last_epoch(ray_server, fake_mnist_dir):
     record = RunRecord(LONG)
     run = BackgroundRun(record, fake_mnist_dir, RunSlots()).start()
-    wait_until(lambda: record.epoch_model is not None, what="an epoch's model from the Ray task")
+    wait_until(lambda: record.epoch_model is not None, timeout=600, what="an epoch's model from the Ray task")
     os.kill(record.placed.pid, signal.SIGKILL)  # as the kernel's OOM killer, or a node going away
     run.join(120)
     assert record.status == RunStatus.STOPPED and record.model is not None
@@ -146,3 +149,30 @@ class socket_that_refuses:
 
     def __exit__(self, *exc) -> None:
         pass
+
+
+def test_a_node_without_mnist_reads_the_files_the_server_shipped_once(
+    local_ray, fake_mnist_dir, tmp_path, monkeypatch
+):
+    from playground.core import data
+    from playground.hosting.ray_backend import RayPool, _node_data_root
+
+    pool = RayPool(cpus_per_run=1, gpu_share=1.0)
+    shipped = pool.shipped_data(str(fake_mnist_dir))
+    assert len(shipped) == 1 and pool.shipped_data(str(fake_mnist_dir)) is shipped  # put once
+    assert pool.shipped_data(str(tmp_path / "no-mnist")) == []  # nothing to ship
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path / "not-on-this-node"))
+    root = _node_data_root(str(tmp_path / "nor-the-servers-folder"), shipped)
+    assert data.is_available(root) and Path(root).parent == Path(tempfile.gettempdir())
+    for name in data.missing_files(tmp_path):  # every raw file, byte for byte the server's
+        assert (data.raw_dir(root) / name).read_bytes() == (data.raw_dir(fake_mnist_dir) / name).read_bytes()
+    assert _node_data_root(str(tmp_path / "elsewhere"), shipped) == root  # written once per node
+
+
+@pytest.mark.parametrize(("env", "slots"), [({}, 2), ({"PLAYGROUND_MAX_RUNS_CPU": "1"}, 1)])
+def test_a_replica_takes_the_share_of_the_cluster_it_is_given(ray_server, monkeypatch, env, slots):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings.settings.cache_clear()
+    shared.run_slots.cache_clear()
+    assert shared.run_slots().limits["cpu"] == slots  # the cluster has 2 CPUs

@@ -84,8 +84,10 @@ def _node_data_root(server_root: str, shipped: list[Any]) -> str:
     if not shipped:
         return own or server_root  # nothing to fall back on: the loader says what is missing
     files: dict[str, bytes] = ray.get(shipped[0])
-    digest = hashlib.sha256(b"".join(sorted(files))).hexdigest()[:12]
-    root = Path(tempfile.gettempdir()) / f"playground-mnist-{digest}"
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + files[name])
+    root = Path(tempfile.gettempdir()) / f"playground-mnist-{digest.hexdigest()[:16]}"
     raw = data.raw_dir(root)
     if not data.is_available(root):
         raw.mkdir(parents=True, exist_ok=True)
@@ -142,7 +144,7 @@ class _RunStop:
     def tell(self) -> None:
         if self._event.is_set() and self.key is not None and not self._told:
             self._told = True
-            self._board.stop.remote(self.key)
+            _tell_board(self._board.stop, self.key)
 
     def clear(self) -> None:
         self._event.clear()
@@ -195,9 +197,23 @@ class RayRun:
         except ray.exceptions.RayError as err:
             raise WorkerLost(_lost_reason(err)) from None
         finally:
-            pool.board.forget.remote(str(run_id))
+            _tell_board(pool.board.forget, str(run_id))
 
     def close(self, timeout: float = 5.0) -> None:
+        pass
+
+
+def _tell_board(method: Any, key: str) -> None:
+    """Call a stop-board method without waiting, and only while the app is in the cluster: at
+    exit, a session's runs are stopped after the cluster (or Ray) may be gone, and a call then
+    would make Ray join whichever cluster it finds on this machine."""
+    import ray
+
+    if not ray.is_initialized():
+        return
+    try:
+        method.remote(key)
+    except Exception:  # noqa: BLE001 - the board is gone with the cluster: nothing left to stop
         pass
 
 

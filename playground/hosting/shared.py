@@ -90,7 +90,14 @@ def run_slots() -> RunSlots:
     chosen = backend()
     if isinstance(chosen.pool, WorkerPool):
         return RunSlots({"cpu": settings().max_runs_cpu, "cuda": settings().max_runs_gpu})
-    return RunSlots({"cpu": chosen.pool.capacity("cpu"), "cuda": chosen.pool.capacity("cuda")})
+    limits = {"cpu": chosen.pool.capacity("cpu"), "cuda": chosen.pool.capacity("cuda")}
+    # Replicas that share a cluster each take the share their operator gives them.
+    shares = {"cpu": ("PLAYGROUND_MAX_RUNS_CPU", settings().max_runs_cpu)}
+    shares["cuda"] = ("PLAYGROUND_MAX_RUNS_GPU", settings().max_runs_gpu)
+    for device, (variable, share) in shares.items():
+        if variable in os.environ:
+            limits[device] = min(limits[device], share)
+    return RunSlots(limits)
 
 
 @made_once
