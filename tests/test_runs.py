@@ -78,7 +78,8 @@ def test_slots_queue_runs_beyond_the_limit(fake_mnist_dir):
     assert b.status == RunStatus.QUEUED and not b.steps
     fraction, label = b.progress()
     assert fraction == 0.0 and re.fullmatch(
-        r"Run 1 is waiting for a free training slot: place 1 in the queue, about \d+ s to wait\. "
+        r"Run 1 is waiting for a free training slot: place 1 in the queue, "
+        r"about \d+ (s|min|h)( \d+ min)? to wait\. "
         r"It starts by itself\.",
         label,
     ), label
