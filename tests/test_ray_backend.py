@@ -176,3 +176,33 @@ def test_a_replica_takes_the_share_of_the_cluster_it_is_given(ray_server, monkey
     settings.settings.cache_clear()
     shared.run_slots.cache_clear()
     assert shared.run_slots().limits["cpu"] == slots  # the cluster has 2 CPUs
+
+
+STARTED_BY_A_THREAD_THAT_ENDS = """
+import threading
+import ray
+from playground.hosting import ray_backend
+from playground.hosting.messages import Ended, Progress
+from playground.hosting.worker import run_messages
+
+starter = threading.Thread(target=ray_backend.connect, args=(None, 1))
+starter.start()
+starter.join()  # like a Streamlit script thread after its page run
+pool = ray_backend.RayPool(cpus_per_run=1, gpu_share=1.0)
+run = pool.acquire("cpu")
+messages = list(run.train(1, {"hidden": "8", "dropout": "0", "epochs": "1"}, ROOT))
+assert isinstance(messages[-1], Ended) and any(isinstance(m, Progress) for m in messages), messages
+print("trained", sum(isinstance(m, Progress) for m in messages))
+"""
+
+
+def test_a_local_ray_started_from_a_short_lived_thread_outlives_it(fake_mnist_dir):
+    """A Streamlit page run is a thread that ends: the local Ray it starts must not end with it
+    (Ray's processes get the parent-death signal of the thread that started them)."""
+    import subprocess
+    import sys
+
+    code = STARTED_BY_A_THREAD_THAT_ENDS.replace("ROOT", repr(str(fake_mnist_dir)))
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "trained" in done.stdout, done.stderr[-3000:]

@@ -303,16 +303,40 @@ def connect(address: str | None, cpus: int) -> None:
         except (OSError, ValueError) as err:
             raise Unreachable(f"no Ray cluster answers at {address}") from err
     runtime_env = {"py_modules": [str(PLAYGROUND_DIR)]} if address else None  # remote nodes get our code
+    options = dict(
+        # "local": a Ray of our own, even where a `ray start` cluster runs on this machine
+        # (ray.init() alone would join that one).
+        address=address or "local",
+        num_cpus=None if address else cpus,
+        runtime_env=runtime_env,
+        include_dashboard=False,
+        logging_level="WARNING",
+        log_to_driver=False,
+    )
+    started: dict[str, BaseException | None] = {}
+    ready = threading.Event()
+    # A local Ray's processes die with the *thread* that started them (Ray sets the Linux
+    # parent-death signal, which follows the creating thread): a Streamlit script thread ends
+    # after each page run and took the whole cluster, then the server, with it. So Ray is
+    # started by a thread that lives as long as the process.
+    threading.Thread(target=_start_and_hold, args=(options, started, ready), name="ray", daemon=True).start()
+    ready.wait()
+    if started["error"] is not None:
+        raise Unreachable(f"Ray could not connect ({type(started['error']).__name__})") from started["error"]
+
+
+_forever = threading.Event()  # never set: the thread that started Ray waits on it
+
+
+def _start_and_hold(options: dict, started: dict, ready: threading.Event) -> None:
+    import ray
+
     try:
-        ray.init(
-            # "local": a Ray of our own, even where a `ray start` cluster runs on this machine
-            # (ray.init() alone would join that one).
-            address=address or "local",
-            num_cpus=None if address else cpus,
-            runtime_env=runtime_env,
-            include_dashboard=False,
-            logging_level="WARNING",
-            log_to_driver=False,
-        )
+        ray.init(**options)
+        started["error"] = None
     except Exception as err:  # noqa: BLE001 - any failure to join means: train locally
-        raise Unreachable(f"Ray could not connect ({type(err).__name__})") from err
+        started["error"] = err
+    finally:
+        ready.set()
+    if started["error"] is None:
+        _forever.wait()
