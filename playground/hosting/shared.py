@@ -74,7 +74,7 @@ def backend() -> Backend:
         return replace(
             local,
             notice="This server is set up to train on a Ray cluster, which cannot be reached now: "
-            "runs train on this server instead, one at a time.",
+            "runs train on this server instead.",
         )
     return Backend("ray", pool, f"Runs train on a Ray cluster: {pool.describe()}.")
 
