@@ -7,8 +7,8 @@ threads (or the share of a GPU) it needs, so runs go where there is capacity.
 
 - Stop: a small actor (no CPU of its own) holds the stopped runs; a task asks it at most every
   0.1 s without waiting for the answer, so a step never waits on the network.
-- Data: a task reads MNIST from its node's PLAYGROUND_DATA_DIR, else from the app server's
-  folder when the node shares its disk, else from the raw files the server put once in Ray's
+- Data: a task reads MNIST from the app server's folder when the node shares its disk, else
+  from its node's PLAYGROUND_DATA_DIR, else from the raw files the server put once in Ray's
   object store, written once to the node's temporary folder. The Ray worker process keeps the
   tensors resident (`load_mnist` caches them) for every later run it trains: MNIST is read once
   per worker, never per run.
@@ -39,6 +39,7 @@ from playground.hosting.messages import Ended, Placed, Reply, TrainRequest, Wait
 from playground.hosting.worker import run_messages
 
 STOP_CHECK_EVERY_S = 0.1  # how often a task asks whether its run was stopped
+LOCAL_OBJECT_STORE_BYTES = 512 * 2**20
 CONNECT_TIMEOUT_S = 5.0  # a cluster address that does not answer in this time is unreachable
 PLAYGROUND_DIR = Path(__file__).resolve().parent.parent  # shipped to the cluster's workers
 
@@ -73,12 +74,13 @@ class _AskedStop:
 
 
 def _node_data_root(server_root: str, shipped: list[Any]) -> str:
-    """Where this node's MNIST is: its own PLAYGROUND_DATA_DIR, the server's folder on a shared
-    disk, or the raw files from the object store, written once to this node's temp folder."""
+    """Where this node's MNIST is: the server's own folder where the node shares its disk (the
+    very files the server's galleries and evaluations read), else the node's PLAYGROUND_DATA_DIR,
+    else the raw files from the object store, written once to this node's temp folder."""
     import ray
 
     own = os.environ.get("PLAYGROUND_DATA_DIR")
-    for root in (own, server_root):
+    for root in (server_root, own):
         if root and data.is_available(root):
             return root
     if not shipped:
@@ -308,6 +310,9 @@ def connect(address: str | None, cpus: int) -> None:
         # (ray.init() alone would join that one).
         address=address or "local",
         num_cpus=None if address else cpus,
+        # A Ray of our own needs little shared memory (MNIST once, a run's weights now and then);
+        # Ray's default takes 30% of the machine's memory.
+        object_store_memory=None if address else LOCAL_OBJECT_STORE_BYTES,
         runtime_env=runtime_env,
         include_dashboard=False,
         logging_level="WARNING",
