@@ -52,17 +52,18 @@ timing.time_it_button(n, devices)
 
 if "matmul_result" in st.session_state:
     n_done, timings, skipped = st.session_state["matmul_result"]
-    at_n = {t.device: t for t in timings if t.n == n_done}
+    # Each device's largest n timed: n itself, or less when the time budget left n out.
+    at_n = {t.device: t for t in sorted(timings, key=lambda t: t.n) if t.n <= n_done}
     cols = st.columns(3)
     for col, device in zip(cols, devices):
         if device in at_n:
             t = at_n[device]
             col.metric(
-                f"{device.upper()}, n = {n_done}",
+                f"{device.upper()}, n = {t.n}",
                 f"{t.seconds * 1e3:.3g} ms",
                 help=f"{t.gflops:.1f} GFLOP/s, best of {t.repeats}",
             )
-    ratio = gpu_ops.speedup(timings, n_done)
+    ratio = gpu_ops.speedup(timings, min((t.n for t in at_n.values()), default=n_done))
     if ratio is not None:
         cols[2].metric("GPU speed-up", f"{ratio:.1f}×")
     st.plotly_chart(figures.lessons.timing_figure(timings), key="matmul_chart")
