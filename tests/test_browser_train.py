@@ -138,3 +138,16 @@ def test_weights_show_while_it_trains_and_the_draw_page_answers_with_the_latest_
     page.get_by_role("link", name="Train").first.click()
     page.get_by_role("button", name="■ Stop").click()
     page.get_by_text("Final test accuracy").wait_for()
+
+
+def test_the_exported_script_downloads_with_the_pages_settings(page, app_url, tmp_path):
+    """The .py is made when the button is pressed (a file made at every page run could be
+    replaced before a busy browser fetched it)."""
+    open_train(page, app_url, "hidden=64,32&dropout=0.5,0.2&batch_size=256&epochs=2")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="⬇ PyTorch code (.py)").click()
+    target = tmp_path / "train_mnist.py"
+    download.value.save_as(target)
+    assert download.value.suggested_filename == "train_mnist.py"
+    assert "784 → 64 → 32 → 10" in target.read_text() and "batch 256, 2 epochs" in target.read_text()
+    assert_no_exception(page)

@@ -131,7 +131,9 @@ def share_and_export(config: RunConfig, history: RunHistory) -> None:
     left, right = st.columns(2)
     left.download_button(
         "⬇ PyTorch code (.py)",
-        export.training_script(config),
+        # Made on the click: a file made at every page run was replaced by the next run before a
+        # busy browser fetched it (a 404 seen in the load test).
+        lambda: export.training_script(config),
         file_name="train_mnist.py",
         mime="text/x-python",
         help="A standalone script: needs only torch and torchvision",
