@@ -136,6 +136,8 @@ def test_weights_show_while_it_trains_and_the_draw_page_answers_with_the_latest_
     page.get_by_text("still training: its weights after epoch").first.wait_for()
     assert_no_exception(page)
     page.get_by_role("link", name="Train").first.click()
+    page.get_by_text("Train the tutorial's network").wait_for()  # the train page, not the draw page
+    wait_for_app(page)
     page.get_by_role("button", name="■ Stop").click()
     page.get_by_text("Final test accuracy").wait_for()
 
