@@ -1,5 +1,7 @@
 """The compute budget's parts: the cost model, its calibration, and the admission of runs."""
 
+import multiprocessing
+
 import pytest
 
 from playground.core.config import FAST, TUTORIAL, RunConfig
@@ -70,6 +72,41 @@ def test_calibration_in_a_child_process_fits_the_model():
     assert model.estimate_seconds(HOG) > model.estimate_seconds(SMALL)
 
 
+def calibrations() -> list:
+    return [p for p in multiprocessing.active_children() if p.name == "playground-calibration"]
+
+
+class Busy:
+    """A run slot that a test holds or frees; counts how often the calibration asked."""
+
+    def __init__(self, busy: bool):
+        self.busy, self.asked = busy, 0
+
+    def __call__(self) -> bool:
+        self.asked += 1
+        return self.busy
+
+
+def test_calibration_waits_while_a_run_trains():
+    model, busy = budget.CostModel("cpu"), Busy(True)
+    budget.calibrate_in_child(model, threads=1, busy=busy)
+    wait_until(lambda: busy.asked >= 8, what="the calibration to look at the run slots a few times")
+    assert not calibrations() and not model.calibrated  # no child shares the run's cores
+    busy.busy = False  # the run ended
+    wait_until(lambda: model.calibrated, timeout=900, what="the calibration once the device is idle")
+
+
+def test_a_run_that_starts_stops_the_calibration_which_comes_back_when_idle():
+    model, busy = budget.CostModel("cpu"), Busy(False)
+    budget.calibrate_in_child(model, threads=1, busy=busy)
+    wait_until(lambda: calibrations(), what="the calibration's child process")
+    busy.busy = True  # a visitor's run takes the slot
+    wait_until(lambda: not calibrations(), what="the calibration to give way to the run")
+    assert not model.calibrated
+    busy.busy = False
+    wait_until(lambda: model.calibrated, timeout=900, what="the calibration once the device is idle")
+
+
 # --- admission --------------------------------------------------------------------------------
 
 
@@ -111,3 +148,13 @@ def test_a_third_run_from_one_address_is_refused_until_one_ends():
 )
 def test_durations_read_like_speech(seconds, text):
     assert duration(seconds) == text
+
+
+def test_the_run_slots_say_how_many_runs_train_on_a_device():
+    from playground.hosting.slots import RunSlots
+
+    slots = RunSlots({"cpu": 2})
+    assert slots.acquire("cpu", 1, cancelled=lambda: False)
+    assert (slots.training("cpu"), slots.training("cuda")) == (1, 0)
+    slots.release("cpu", 1)
+    assert slots.training("cpu") == 0

@@ -20,6 +20,8 @@ import queue
 import statistics
 import struct
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,8 @@ CALIBRATION_STEP_S = 0.15  # time each calibration config for about this long
 CALIBRATION_MIN_STEPS = 3
 CALIBRATION_WARMUP_STEPS = {"cpu": 2, "cuda": 5}  # CUDA: 3 eager warm-up steps and the capture
 CALIBRATION_TIMEOUT_S = 900.0  # a loaded machine calibrates slowly; the prior serves meanwhile
+CALIBRATION_POLL_S = 0.25  # how soon a calibration gives way to a run that starts
+CALIBRATION_ATTEMPTS = 20  # then the prior and the runs' own epochs serve for good
 # Spread over the regimes above: overhead-bound, optimizer-bound, matmul-bound, many layers.
 CALIBRATION = [
     RunConfig(hidden=(64,), dropout=(0.0,), batchnorm=False, batch_size=64),
@@ -219,33 +223,59 @@ def _calibrate_main(device: str, threads: int | None, replies) -> None:
     replies.put(time_configs(CALIBRATION, device))
 
 
-def calibrate_in_child(model: CostModel, threads: int | None) -> threading.Thread:
+def calibrate_in_child(
+    model: CostModel, threads: int | None, busy: Callable[[], bool] = lambda: False
+) -> threading.Thread:
     """Time the calibration configs in a child process (training's own conditions: the main
     thread of a process with a worker's thread count, not a thread of the web server) and fit
-    `model` to them when they come. Returns at once; the model keeps its prior until then."""
-    from playground.hosting.worker import bare_main_module
+    `model` to them when they come. Returns at once; the model keeps its prior until then.
 
+    The calibration yields to training: it starts only while `busy()` (a run trains on this
+    device) is false, and a run that starts meanwhile stops it; it is tried again once the
+    device is idle. On a server that had just started, the first visitor's run shared its
+    cores with the calibration's torch import and timings: the Fast preset trained 25–30%
+    slower through the page (scripts/page_overhead.py). Timings taken beside a run would
+    also be wrong. Until a calibration gets through, the runs' own epochs refine the model."""
     context = mp.get_context("spawn")
-    replies = context.Queue()
-    process = context.Process(
-        target=_calibrate_main,
-        args=(model.device, threads, replies),
-        name="playground-calibration",
-        daemon=True,
-    )
-    with bare_main_module():
-        process.start()
 
-    def collect() -> None:
+    def attempt() -> list[tuple[RunConfig, float]] | None:
+        """The timings, or None when a run started (or the child failed) before they came."""
+        from playground.hosting.worker import bare_main_module
+
+        replies = context.Queue()
+        process = context.Process(
+            target=_calibrate_main,
+            args=(model.device, threads, replies),
+            name="playground-calibration",
+            daemon=True,
+        )
+        with bare_main_module():
+            process.start()
+        deadline = time.monotonic() + CALIBRATION_TIMEOUT_S
         try:
-            model.use_timings(replies.get(timeout=CALIBRATION_TIMEOUT_S))
-        except (queue.Empty, OSError, EOFError):
-            pass  # keep the prior: estimates stay rough, runs are still capped while they train
+            while time.monotonic() < deadline and not busy():
+                try:
+                    return replies.get(timeout=CALIBRATION_POLL_S)
+                except queue.Empty:
+                    if not process.is_alive() and replies.empty():
+                        return None
+            return None
+        except (OSError, EOFError):
+            return None
         finally:
+            process.kill()  # at once: a run that just started must not share its cores
             process.join(5)
-            if process.is_alive():
-                process.kill()
 
-    thread = threading.Thread(target=collect, name="playground-calibration", daemon=True)
+    def calibrate() -> None:
+        for _ in range(CALIBRATION_ATTEMPTS):
+            while busy():
+                time.sleep(CALIBRATION_POLL_S)
+            if (timings := attempt()) is not None:
+                model.use_timings(timings)
+                return
+        # Still the prior, refined by the epochs that real runs train: estimates stay rough, and
+        # runs are capped while they train anyway.
+
+    thread = threading.Thread(target=calibrate, name="playground-calibration", daemon=True)
     thread.start()
     return thread

@@ -43,6 +43,7 @@ def made_once(make: Callable[..., T]) -> Callable[..., T]:
             return cached(*args)
 
     get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    get.is_made = lambda: cached.cache_info().currsize > 0  # type: ignore[attr-defined]
     return get
 
 
@@ -110,10 +111,18 @@ def browsers() -> BrowserRegistry:
 @made_once
 def cost_model(device: str) -> CostModel:
     """Seconds per step on `device` ("cpu", "cuda"): a prior at once, this server's own timings
-    a few seconds later (calibrated in a child process with a training worker's threads)."""
+    a few seconds later (calibrated in a child process with a training worker's threads, while
+    no run trains on the device)."""
     model = CostModel(device)
-    calibrate_in_child(model, settings().worker_threads if device == "cpu" else None)
+    calibrate_in_child(
+        model, settings().worker_threads if device == "cpu" else None, lambda: _training(device)
+    )
     return model
+
+
+def _training(device: str) -> bool:
+    """True while a run trains on `device` here (no run has, before the run slots are made)."""
+    return run_slots.is_made() and run_slots().training(device) > 0  # type: ignore[attr-defined]
 
 
 def estimate_seconds(config: RunConfig, device: str | None = None, data_root: Path | None = None) -> float:

@@ -22,6 +22,11 @@ class RunSlots:
             queue = self._queue.get(device, [])
             return queue.index(ticket) + 1 if ticket in queue else 0
 
+    def training(self, device: str) -> int:
+        """How many runs hold a slot on `device` now."""
+        with self._cond:
+            return self._running.get(device, 0)
+
     def acquire(self, device: str, ticket: int, cancelled: Callable[[], bool]) -> bool:
         """Wait for a slot; False if `cancelled()` became true while waiting."""
         with self._cond:
