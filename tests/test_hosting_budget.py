@@ -1,6 +1,9 @@
 """The compute budget's parts: the cost model, its calibration, and the admission of runs."""
 
-import multiprocessing
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +13,7 @@ from playground.hosting.admission import Admission, RunRefused, duration
 from playground.hosting.messages import RunStatus
 from playground.hosting.runs import RunRecord
 from playground.hosting.settings import HostSettings
-from tests.harness import wait_until
+from tests.harness import ROOT, wait_until
 
 HOG = RunConfig(hidden=(1024,) * 4, dropout=(0.2,) * 4, batch_size=8, epochs=100)
 SMALL = RunConfig(hidden=(64,), dropout=(0.1,), batch_size=512, epochs=1)
@@ -72,8 +75,18 @@ def test_calibration_in_a_child_process_fits_the_model():
     assert model.estimate_seconds(HOG) > model.estimate_seconds(SMALL)
 
 
-def calibrations() -> list:
-    return [p for p in multiprocessing.active_children() if p.name == "playground-calibration"]
+def calibrations() -> list[int]:
+    """The pids of this process's calibration children (python -m playground.hosting.budget)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue  # not a process, or one that just ended
+        if parent == os.getpid() and b"playground.hosting.budget" in command:
+            pids.append(int(proc.name))
+    return pids
 
 
 class Busy:
@@ -158,3 +171,18 @@ def test_the_run_slots_say_how_many_runs_train_on_a_device():
     assert (slots.training("cpu"), slots.training("cuda")) == (1, 0)
     slots.release("cpu", 1)
     assert slots.training("cpu") == 0
+
+
+def test_a_server_that_exits_while_its_calibration_starts_leaves_nothing_in_its_log():
+    """The server's log is what an operator reads: a calibration child still starting when the
+    server exits prints nothing there (a multiprocessing child once did, in the load test: its
+    queue's semaphores were already gone)."""
+    exits_at_once = (
+        "from playground.hosting import budget\n"
+        "budget.calibrate_in_child(budget.CostModel('cpu'), threads=1)\n"
+        "import time; time.sleep(0.3)\n"  # the child has started, and is importing torch
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", exits_at_once], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr

@@ -15,10 +15,12 @@ is estimated from its own measured epochs, which is what a class re-running the 
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import queue
+import json
+import os
 import statistics
 import struct
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +41,7 @@ CALIBRATION_WARMUP_STEPS = {"cpu": 2, "cuda": 5}  # CUDA: 3 eager warm-up steps 
 CALIBRATION_TIMEOUT_S = 900.0  # a loaded machine calibrates slowly; the prior serves meanwhile
 CALIBRATION_POLL_S = 0.25  # how soon a calibration gives way to a run that starts
 CALIBRATION_ATTEMPTS = 20  # then the prior and the runs' own epochs serve for good
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # where `python -m playground...` works
 # Spread over the regimes above: overhead-bound, optimizer-bound, matmul-bound, many layers.
 CALIBRATION = [
     RunConfig(hidden=(64,), dropout=(0.0,), batchnorm=False, batch_size=64),
@@ -217,12 +220,6 @@ def time_configs(configs: list[RunConfig], device: str) -> list[tuple[RunConfig,
     return results
 
 
-def _calibrate_main(device: str, threads: int | None, replies) -> None:
-    if threads:
-        torch.set_num_threads(threads)
-    replies.put(time_configs(CALIBRATION, device))
-
-
 def calibrate_in_child(
     model: CostModel, threads: int | None, busy: Callable[[], bool] = lambda: False
 ) -> threading.Thread:
@@ -235,42 +232,17 @@ def calibrate_in_child(
     device is idle. On a server that had just started, the first visitor's run shared its
     cores with the calibration's torch import and timings: the Fast preset trained 25–30%
     slower through the page (scripts/page_overhead.py). Timings taken beside a run would
-    also be wrong. Until a calibration gets through, the runs' own epochs refine the model."""
-    context = mp.get_context("spawn")
+    also be wrong. Until a calibration gets through, the runs' own epochs refine the model.
 
-    def attempt() -> list[tuple[RunConfig, float]] | None:
-        """The timings, or None when a run started (or the child failed) before they came."""
-        from playground.hosting.worker import bare_main_module
-
-        replies = context.Queue()
-        process = context.Process(
-            target=_calibrate_main,
-            args=(model.device, threads, replies),
-            name="playground-calibration",
-            daemon=True,
-        )
-        with bare_main_module():
-            process.start()
-        deadline = time.monotonic() + CALIBRATION_TIMEOUT_S
-        try:
-            while time.monotonic() < deadline and not busy():
-                try:
-                    return replies.get(timeout=CALIBRATION_POLL_S)
-                except queue.Empty:
-                    if not process.is_alive() and replies.empty():
-                        return None
-            return None
-        except (OSError, EOFError):
-            return None
-        finally:
-            process.kill()  # at once: a run that just started must not share its cores
-            process.join(5)
+    The child is a plain subprocess that prints its timings, not a multiprocessing child fed a
+    queue: one that was still starting when the server exited found its queue's semaphores
+    already removed and printed a traceback into the server's log (seen in the load test)."""
 
     def calibrate() -> None:
         for _ in range(CALIBRATION_ATTEMPTS):
             while busy():
                 time.sleep(CALIBRATION_POLL_S)
-            if (timings := attempt()) is not None:
+            if (timings := _attempt(model.device, threads, busy)) is not None:
                 model.use_timings(timings)
                 return
         # Still the prior, refined by the epochs that real runs train: estimates stay rough, and
@@ -279,3 +251,54 @@ def calibrate_in_child(
     thread = threading.Thread(target=calibrate, name="playground-calibration", daemon=True)
     thread.start()
     return thread
+
+
+def _attempt(
+    device: str, threads: int | None, busy: Callable[[], bool]
+) -> list[tuple[RunConfig, float]] | None:
+    """One calibration in a child process: its timings, or None when a run started (or the
+    child failed) before they came."""
+    command = [sys.executable, "-m", "playground.hosting.budget", device, str(threads or 0)]
+    deadline = time.monotonic() + CALIBRATION_TIMEOUT_S
+    with subprocess.Popen(
+        command, cwd=_PACKAGE_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as child:
+        try:
+            while time.monotonic() < deadline and not busy():
+                try:
+                    out, _ = child.communicate(timeout=CALIBRATION_POLL_S)
+                except subprocess.TimeoutExpired:
+                    continue
+                return _timings(out) if child.returncode == 0 else None
+            return None
+        finally:
+            child.kill()  # at once: a run that just started must not share its cores
+
+
+def _timings(printed: str) -> list[tuple[RunConfig, float]] | None:
+    """The child's last line: a JSON list of seconds per step, in CALIBRATION's order."""
+    try:
+        seconds = json.loads(printed.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return None
+    if len(seconds) != len(CALIBRATION) or not all(isinstance(s, float) and s > 0 for s in seconds):
+        return None
+    return list(zip(CALIBRATION, seconds))
+
+
+def _calibrate_main(device: str, threads: int) -> None:
+    parent = os.getppid()
+
+    def end_with_the_server() -> None:  # nobody would read the timings: free the cores at once
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=end_with_the_server, daemon=True).start()
+    if threads:
+        torch.set_num_threads(threads)
+    print(json.dumps([seconds for _, seconds in time_configs(CALIBRATION, device)]))
+
+
+if __name__ == "__main__":  # the calibration child: python -m playground.hosting.budget DEVICE THREADS
+    _calibrate_main(sys.argv[1], int(sys.argv[2]))
