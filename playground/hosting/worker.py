@@ -39,6 +39,8 @@ from playground.hosting.messages import (
     Waiting,
     Weights,
     WorkerLost,
+    decode,
+    encode,
 )
 
 # A running run's weights go to the page at the end of an epoch, but not more often than this:
@@ -68,7 +70,7 @@ def _worker_main(device_name: str, requests: Any, events: Any, stop: Any, thread
             _preload(request.root, device)
             continue
         for message in run_messages(request, device, stop, abandoned=lambda: not parent.is_alive()):
-            events.put(message)
+            events.put(encode(message))  # pickled here, not in the queue's thread
 
 
 def run_messages(
@@ -207,7 +209,7 @@ class TrainingWorker:
         self.requests.put(TrainRequest(run_id, params, str(root)))
         while True:
             try:
-                message = self.events.get(timeout=poll)
+                message = decode(self.events.get(timeout=poll))
             except queue.Empty:
                 if not self.alive:
                     raise WorkerLost("the training process ended unexpectedly (out of memory?)") from None
