@@ -100,6 +100,24 @@ class Busy:
         return self.busy
 
 
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "",
+        "not json",
+        '{"a": 1}',
+        "3.5",
+        "[0.1, 0.2]",
+        '[0.1, 0.2, 0.3, 0.4, 0.5, "x"]',
+        "[1, 1, 1, 1, 1, -1.0]",
+    ],
+)
+def test_a_calibration_childs_output_is_used_only_when_it_is_six_positive_timings(printed):
+    assert budget._timings(printed) is None
+    good = budget._timings("starting\n[0.001, 0.002, 0.01, 0.004, 0.02, 0.0015]\n")
+    assert [seconds for _, seconds in good] == [0.001, 0.002, 0.01, 0.004, 0.02, 0.0015]
+
+
 def test_calibration_waits_while_a_run_trains():
     model, busy = budget.CostModel("cpu"), Busy(True)
     budget.calibrate_in_child(model, threads=1, busy=busy)

@@ -281,7 +281,9 @@ def _timings(printed: str) -> list[tuple[RunConfig, float]] | None:
         seconds = json.loads(printed.strip().splitlines()[-1])
     except (IndexError, ValueError):
         return None
-    if len(seconds) != len(CALIBRATION) or not all(isinstance(s, float) and s > 0 for s in seconds):
+    if not isinstance(seconds, list) or len(seconds) != len(CALIBRATION):
+        return None
+    if not all(isinstance(s, float) and s > 0 for s in seconds):
         return None
     return list(zip(CALIBRATION, seconds))
 
