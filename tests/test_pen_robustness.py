@@ -6,9 +6,11 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from playground.digits import pen, robustness
 from tests.fakemnist import render_digit
+from tests.harness import ROOT
 
 
 def test_thinning_leaves_one_pixel_wide_centre_lines():
@@ -70,3 +72,23 @@ def test_command_line_reports_both_sets(fake_mnist_dir):
     report = json.loads(result.stdout)
     assert report["redrawn"]["digits"] == 30 and report["pen"]["digits"] == 30
     assert set(report["pen"]["by_height"]) == {name for _, _, name in robustness.HEIGHT_BINS}
+
+
+def test_the_pen_ceiling_script_fine_tunes_and_pictures_the_errors(fake_mnist_dir, tmp_path):
+    picture = tmp_path / "errors.png"
+    args = ["--data-dir", str(fake_mnist_dir), "--train-digits", "40", "--limit", "20", "--epochs", "1"]
+    args += ["--workers", "2", "--errors", str(picture), "--json"]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "pen_ceiling.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    for when in ("before", "after"):
+        assert set(result[when]["pen_test_by_width"]) == {f"{w} px" for w in pen.PEN_WIDTHS}
+        assert 0 <= result[when]["pen_test"] <= 1 and 0 <= result[when]["pen_train_fit"] <= 1
+    # One cell per error, 8 a row (an empty row when there is none).
+    with Image.open(picture) as sheet:
+        assert sheet.height == max(1, -(-result["errors_drawn"] // 8)) * (72 + 14)
