@@ -4,13 +4,22 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import expect
+# The suite must pass on a loaded 2-core machine. By default an OpenMP thread that waits spins for
+# a while before it sleeps: fastest when the cores are free (a dedicated server), but on busy cores
+# a spinning thread burns the time slice that the thread it waits for needs (a tutorial step: 2.7
+# ms idle, 18-57 ms beside a benchmark). A short spin (libgomp's own, when it counts more threads
+# than cores) costs 6.6 ms idle and 5.4-7.4 ms busy. Set before torch loads, here and in every
+# process a test starts (the app, its workers, the CLI); tests that need the default unset it.
+os.environ.setdefault("GOMP_SPINCOUNT", "100")
 
-from tests.fakemnist import make_fake_mnist
-from tests.harness import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
+
+from tests.fakemnist import make_fake_mnist  # noqa: E402
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app  # noqa: E402
 
 # Playwright's `expect` waits 5 s by default; the suite runs on loaded 2-core machines.
 expect.set_options(timeout=120_000)
