@@ -54,6 +54,27 @@ def test_an_epoch_trained_here_becomes_that_configs_estimate():
     assert model.seconds_per_step(FAST.replace(batch_size=256)) != pytest.approx(0.05)
 
 
+@pytest.mark.parametrize("slow_share", [0.3, 0.5, 0.7])
+def test_a_machine_whose_speed_swings_is_estimated_between_its_speeds(slow_share):
+    """Epochs at 2 ms or 3.3 ms a step (a 1.65× swing): the next run, at either speed, is within
+    ±30% of its estimate, whichever speed the latest epochs had."""
+    model = budget.CostModel("cpu")
+    slow_epochs = round(budget.MEASURED_EPOCHS * slow_share)
+    epochs = [3.3e-3] * slow_epochs + [2e-3] * (budget.MEASURED_EPOCHS - slow_epochs)
+    for ending_slow in (False, True):
+        for seconds in sorted(epochs, reverse=ending_slow):  # the last epochs fast, then slow
+            model.observe_epoch(TUTORIAL, seconds_per_step=seconds, eval_seconds=None)
+        estimate = model.seconds_per_step(TUTORIAL)
+        assert 2e-3 / estimate >= 0.7 and 3.3e-3 / estimate <= 1.3, estimate
+
+
+def test_one_speed_is_estimated_as_that_speed_despite_a_few_outliers():
+    model = budget.CostModel("cpu")
+    for seconds in [2e-3] * 20 + [30e-3, 25e-3, 0.5e-3]:  # two epochs beside a busy neighbour
+        model.observe_epoch(TUTORIAL, seconds_per_step=seconds, eval_seconds=None)
+    assert model.seconds_per_step(TUTORIAL) == pytest.approx(2e-3)
+
+
 def test_train_size_reads_the_idx_header(fake_mnist_dir, tmp_path):
     assert budget.train_size(fake_mnist_dir) == 600
     assert budget.train_size(tmp_path) == 60_000  # not downloaded yet: MNIST's own size

@@ -16,6 +16,7 @@ is estimated from its own measured epochs, which is what a class re-running the 
 from __future__ import annotations
 
 import json
+import math
 import os
 import statistics
 import struct
@@ -35,6 +36,7 @@ from playground.core.schedule import steps_per_epoch
 
 MNIST_TRAIN, MNIST_TEST = 60_000, 10_000
 RUN_OVERHEAD_S = 0.5  # model build, first evaluation's warm-up, the hand-over of the weights
+MEASURED_EPOCHS = 30  # a shape's latest epochs that estimate it: minutes of training, across swings
 CALIBRATION_STEP_S = 0.15  # time each calibration config for about this long
 CALIBRATION_MIN_STEPS = 3
 CALIBRATION_WARMUP_STEPS = {"cpu": 2, "cuda": 5}  # CUDA: 3 eager warm-up steps and the capture
@@ -113,13 +115,14 @@ class CostModel:
                     self._measured.setdefault(_shape_key(config), []).insert(0, seconds)
 
     def observe_epoch(self, config: RunConfig, seconds_per_step: float, eval_seconds: float | None) -> None:
-        """A real run's epoch: remembered for its shape (the median of the latest few is used)
-        and added to the fit, so that shapes never trained here are estimated better too."""
+        """A real run's epoch: remembered for its shape (the middle of the latest ones is used,
+        see `typical`) and added to the fit, so that shapes never trained here are estimated
+        better too."""
         key = _shape_key(config)
         with self._lock:
             recent = self._measured.setdefault(key, [])
             recent.append(seconds_per_step)
-            del recent[:-5]
+            del recent[:-MEASURED_EPOCHS]
             if eval_seconds is not None:
                 self._eval[key] = eval_seconds
             self._points.append((features(config), seconds_per_step))
@@ -130,7 +133,7 @@ class CostModel:
         with self._lock:
             measured = self._measured.get(_shape_key(config))
             if measured:
-                return statistics.median(measured)
+                return typical(measured)
             return predict(self._coefficients, features(config))
 
     def eval_seconds(self, config: RunConfig, test_samples: int = MNIST_TEST) -> float:
@@ -150,6 +153,20 @@ class CostModel:
         return (
             RUN_OVERHEAD_S + steps * self.seconds_per_step(config) + evaluations * self.eval_seconds(config)
         )
+
+
+def typical(seconds: list[float]) -> float:
+    """The step time to expect from a shape's measured ones: the geometric mean of their lower and
+    upper quartiles. A machine's speed can swing between two levels for minutes at a time (this
+    project's 2-core machine: 1.5–1.9×). The median of such a window is one level or the other,
+    whichever the latest epochs mostly had, so the next run was often estimated at the wrong
+    one (0.63× and 1.32–1.39× seen). With both levels in the window this lands between them, and a
+    run at either one is within ±30% for swings up to 1.69×; with one level it is that level, and
+    a few outliers (epochs beside another process) do not move it."""
+    if len(seconds) < 4:
+        return statistics.median(seconds)
+    lower, _, upper = statistics.quantiles(seconds, n=4, method="inclusive")
+    return math.sqrt(lower * upper)
 
 
 def predict(coefficients: list[float], f: list[float]) -> float:
