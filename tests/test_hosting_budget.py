@@ -75,6 +75,22 @@ def test_one_speed_is_estimated_as_that_speed_despite_a_few_outliers():
     assert model.seconds_per_step(TUTORIAL) == pytest.approx(2e-3)
 
 
+def test_a_swinging_speed_gives_a_range_around_the_estimate_and_a_steady_one_none():
+    model = budget.CostModel("cpu")
+    assert model.estimate_range(TUTORIAL) is None  # never trained here
+    for seconds in [2e-3, 3.3e-3] * 4:
+        model.observe_epoch(TUTORIAL, seconds_per_step=seconds, eval_seconds=0.1)
+    low, high = model.estimate_range(TUTORIAL)
+    assert low < model.estimate_seconds(TUTORIAL) < high
+    steps = 938 * TUTORIAL.epochs  # 60,000 / 64 rounded up
+    assert low == pytest.approx(budget.RUN_OVERHEAD_S + steps * 2e-3 + (TUTORIAL.epochs + 1) * 0.1)
+    assert high == pytest.approx(budget.RUN_OVERHEAD_S + steps * 3.3e-3 + (TUTORIAL.epochs + 1) * 0.1)
+    steady = budget.CostModel("cpu")
+    for seconds in [2e-3, 2.1e-3] * 4:  # 5% apart: one speed, no range worth showing
+        steady.observe_epoch(TUTORIAL, seconds_per_step=seconds, eval_seconds=0.1)
+    assert steady.estimate_range(TUTORIAL) is None
+
+
 def test_train_size_reads_the_idx_header(fake_mnist_dir, tmp_path):
     assert budget.train_size(fake_mnist_dir) == 600
     assert budget.train_size(tmp_path) == 60_000  # not downloaded yet: MNIST's own size

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground.core import data
 from playground.hosting import settings, shared
+from playground.hosting.admission import duration
 from playground.hosting.redact import HIDDEN, hide_paths
 from tests.harness import wait_until
 from ui import session
@@ -118,6 +119,20 @@ def test_an_over_budget_config_is_refused_with_its_estimate(limits):
     # "fewer epochs (N fit)" only when one epoch fits: on a loaded machine even one may not.
     assert "a larger batch size" in refusal and "smaller hidden layers" in refusal
     assert at.session_state["run_history"].records == []  # nothing started, nothing queued
+
+
+def test_the_estimate_gives_a_range_once_this_servers_speed_has_varied(limits):
+    limits(PLAYGROUND_MAX_RUN_SECONDS="86400")
+    swinging = {"hidden": "77", "dropout": "0.1", "batch_size": "100", "epochs": "2"}  # a shape of its own
+    at = open_page(**swinging)
+    caption = lambda: next(c.value for c in at.caption if c.value.startswith("**Time:**"))  # noqa: E731
+    assert "as its speed varies" not in caption()
+    config = at.session_state["train_config"]
+    for seconds in [0.01, 0.02] * 3:  # earlier runs' epochs, at two speeds
+        shared.cost_model("cpu").observe_epoch(config, seconds_per_step=seconds, eval_seconds=0.5)
+    at.run()
+    low, high = shared.estimate_range(config)
+    assert f"{duration(low)} to {duration(high)} as its speed varies" in caption()
 
 
 def test_a_run_at_the_cap_stops_and_keeps_its_model(limits, monkeypatch):

@@ -29,7 +29,10 @@ def show_estimate(config: RunConfig) -> None:
         )
     else:
         limit = f"limit {duration(cap)} a run"
-        st.caption(f"**Time:** about {duration(seconds)} on this server's {where} ({limit})")
+        spread = ""
+        if (span := shared.estimate_range(config, device)) is not None:
+            spread = f", {duration(span[0])} to {duration(span[1])} as its speed varies"
+        st.caption(f"**Time:** about {duration(seconds)} on this server's {where}{spread} ({limit})")
 
 
 def start(history: RunHistory, config: RunConfig) -> bool:

@@ -37,6 +37,7 @@ from playground.core.schedule import steps_per_epoch
 MNIST_TRAIN, MNIST_TEST = 60_000, 10_000
 RUN_OVERHEAD_S = 0.5  # model build, first evaluation's warm-up, the hand-over of the weights
 MEASURED_EPOCHS = 30  # a shape's latest epochs that estimate it: minutes of training, across swings
+SPREAD_SHOWN = 1.2  # the page gives a range as well when a shape's speeds differ this much
 CALIBRATION_STEP_S = 0.15  # time each calibration config for about this long
 CALIBRATION_MIN_STEPS = 3
 CALIBRATION_WARMUP_STEPS = {"cpu": 2, "cuda": 5}  # CUDA: 3 eager warm-up steps and the capture
@@ -148,11 +149,27 @@ class CostModel:
 
     def estimate_seconds(self, config: RunConfig, train_samples: int = MNIST_TRAIN) -> float:
         """The whole run: its steps, an evaluation after each epoch and one at the end."""
+        return self._run_seconds(config, train_samples, self.seconds_per_step(config))
+
+    def estimate_range(
+        self, config: RunConfig, train_samples: int = MNIST_TRAIN
+    ) -> tuple[float, float] | None:
+        """The whole run at the lower and at the upper quartile of the speeds its shape trained
+        at here, when they differ by SPREAD_SHOWN or more (a machine whose speed swings); None
+        when the shape has not trained here for a few epochs, or trained at one speed."""
+        with self._lock:
+            measured = list(self._measured.get(_shape_key(config), []))
+        if len(measured) < 4:
+            return None
+        lower, _, upper = statistics.quantiles(measured, n=4, method="inclusive")
+        if upper < SPREAD_SHOWN * lower:
+            return None
+        return tuple(self._run_seconds(config, train_samples, s) for s in (lower, upper))
+
+    def _run_seconds(self, config: RunConfig, train_samples: int, seconds_per_step: float) -> float:
         steps = steps_per_epoch(train_samples, config.batch_size) * config.epochs
         evaluations = config.epochs + 1
-        return (
-            RUN_OVERHEAD_S + steps * self.seconds_per_step(config) + evaluations * self.eval_seconds(config)
-        )
+        return RUN_OVERHEAD_S + steps * seconds_per_step + evaluations * self.eval_seconds(config)
 
 
 def typical(seconds: list[float]) -> float:

@@ -132,6 +132,13 @@ def estimate_seconds(config: RunConfig, device: str | None = None, data_root: Pa
     return cost_model(device).estimate_seconds(config, train_size(data_root or data_dir()))
 
 
+def estimate_range(config: RunConfig, device: str | None = None) -> tuple[float, float] | None:
+    """How long `config` would train here at the faster and at the slower of the speeds its shape
+    trained at (their quartiles), when this server's speed has varied; None otherwise."""
+    device = device or device_type(config.device)
+    return cost_model(device).estimate_range(config, train_size(data_dir()))
+
+
 def device_type(name: str) -> str:
     """ "cpu" or "cuda": where a run asking for device `name` ("auto", …) trains here."""
     try:
