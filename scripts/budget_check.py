@@ -10,6 +10,7 @@ just before it starts (what the page shows), and trained by the app's training w
 measured time is the run's own (`DoneEvent.elapsed`: training and evaluations, from its first
 step to its end); the target is a ratio measured/estimate within 0.7–1.3. The first run of each
 preset is estimated from the calibration alone; later ones also from the runs before them.
+`range_s` is the range the page adds once a preset has trained here at varying speeds.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, config in presets.items():
             config = config.replace(device="cpu")
             estimate = shared.estimate_seconds(config, "cpu")
+            span = shared.estimate_range(config, "cpu")  # what the page adds when speeds varied
             history = RunHistory()
             record = history.start(config, args.data_dir)
             history.wait(3600)
@@ -63,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                     "estimate_s": round(estimate, 1),
                     "measured_s": round(measured, 1),
                     "ratio": round(measured / estimate, 2),
+                    "range_s": [round(s, 1) for s in span] if span else None,
                     "s_per_epoch": round(sum(e.epoch_seconds for e in record.epochs) / len(record.epochs), 2),
                 }
             )

@@ -154,14 +154,14 @@ class CostModel:
     def estimate_range(
         self, config: RunConfig, train_samples: int = MNIST_TRAIN
     ) -> tuple[float, float] | None:
-        """The whole run at the lower and at the upper quartile of the speeds its shape trained
-        at here, when they differ by SPREAD_SHOWN or more (a machine whose speed swings); None
-        when the shape has not trained here for a few epochs, or trained at one speed."""
+        """The whole run at the faster and at the slower end of the speeds its shape trained at
+        here (`spread`), when they differ by SPREAD_SHOWN or more (a machine whose speed swings);
+        None when the shape has not trained here for a few epochs, or trained at one speed."""
         with self._lock:
             measured = list(self._measured.get(_shape_key(config), []))
         if len(measured) < 4:
             return None
-        lower, _, upper = statistics.quantiles(measured, n=4, method="inclusive")
+        lower, upper = spread(measured)
         if upper < SPREAD_SHOWN * lower:
             return None
         return tuple(self._run_seconds(config, train_samples, s) for s in (lower, upper))
@@ -173,17 +173,25 @@ class CostModel:
 
 
 def typical(seconds: list[float]) -> float:
-    """The step time to expect from a shape's measured ones: the geometric mean of their lower and
-    upper quartiles. A machine's speed can swing between two levels for minutes at a time (this
-    project's 2-core machine: 1.5–1.9×). The median of such a window is one level or the other,
-    whichever the latest epochs mostly had, so the next run was often estimated at the wrong
-    one (0.63× and 1.32–1.39× seen). With both levels in the window this lands between them, and a
-    run at either one is within ±30% for swings up to 1.69×; with one level it is that level, and
-    a few outliers (epochs beside another process) do not move it."""
+    """The step time to expect from a shape's measured ones: the geometric middle of their
+    `spread`. A machine's speed can swing between two levels for minutes at a time (this
+    project's 2-core machine: 1.5–1.9×, and whole 15-epoch runs at either level). The median of
+    such a window is one level or the other, whichever the latest epochs mostly had, so the next
+    run was often estimated at the wrong one (0.63× and 1.32–1.39× seen). With both levels in
+    the window this lands between them, and a run at either one is within ±30% for swings up to
+    1.69× (no single figure can be for wider ones); with one level it is that level, and a few
+    outliers (epochs beside another process) do not move it."""
     if len(seconds) < 4:
         return statistics.median(seconds)
-    lower, _, upper = statistics.quantiles(seconds, n=4, method="inclusive")
+    lower, upper = spread(seconds)
     return math.sqrt(lower * upper)
+
+
+def spread(seconds: list[float]) -> tuple[float, float]:
+    """The 10th and 90th percentiles: the fast and the slow level of a swinging machine once
+    each has a tenth of the window, past the odd outlier."""
+    deciles = statistics.quantiles(seconds, n=10, method="inclusive")
+    return deciles[0], deciles[-1]
 
 
 def predict(coefficients: list[float], f: list[float]) -> float:
