@@ -129,7 +129,7 @@ def test_the_estimate_gives_a_range_once_this_servers_speed_has_varied(limits):
     assert "as its speed varies" not in caption()
     config = at.session_state["train_config"]
     for seconds in [0.01, 0.02] * 3:  # earlier runs' epochs, at two speeds
-        shared.cost_model("cpu").observe_epoch(config, seconds_per_step=seconds, eval_seconds=0.5)
+        shared.cost_model(shared.device_type(config.device)).observe_epoch(config, seconds, eval_seconds=0.5)
     at.run()
     low, high = shared.estimate_range(config)
     assert f"{duration(low)} to {duration(high)} as its speed varies" in caption()
