@@ -56,16 +56,19 @@ def test_an_epoch_trained_here_becomes_that_configs_estimate():
 
 @pytest.mark.parametrize("slow_share", [0.15, 0.3, 0.5, 0.7, 0.85])
 def test_a_machine_whose_speed_swings_is_estimated_between_its_speeds(slow_share):
-    """Epochs at 2 ms or 3.3 ms a step (a 1.65× swing): the next run, at either speed, is within
-    ±30% of its estimate, whichever speed the latest epochs had."""
+    """Epochs at 2 ms or 3.6 ms a step (a 1.8× swing, as this project's machine has): the
+    estimate is within ±30% of the time of a next run at either speed, whichever speed the
+    latest epochs had. (The geometric middle of the two speeds, 2.68 ms, is 34% over the fast
+    run's time.)"""
     model = budget.CostModel("cpu")
     slow_epochs = round(budget.MEASURED_EPOCHS * slow_share)
-    epochs = [3.3e-3] * slow_epochs + [2e-3] * (budget.MEASURED_EPOCHS - slow_epochs)
+    epochs = [3.6e-3] * slow_epochs + [2e-3] * (budget.MEASURED_EPOCHS - slow_epochs)
     for ending_slow in (False, True):
         for seconds in sorted(epochs, reverse=ending_slow):  # the last epochs fast, then slow
             model.observe_epoch(TUTORIAL, seconds_per_step=seconds, eval_seconds=None)
         estimate = model.seconds_per_step(TUTORIAL)
-        assert 2e-3 / estimate >= 0.7 and 3.3e-3 / estimate <= 1.3, estimate
+        for measured in (2e-3, 3.6e-3):
+            assert abs(estimate - measured) <= 0.3 * measured, (estimate, measured)
 
 
 def test_one_speed_is_estimated_as_that_speed_despite_a_few_outliers():

@@ -16,7 +16,6 @@ is estimated from its own measured epochs, which is what a class re-running the 
 from __future__ import annotations
 
 import json
-import math
 import os
 import statistics
 import struct
@@ -173,18 +172,21 @@ class CostModel:
 
 
 def typical(seconds: list[float]) -> float:
-    """The step time to expect from a shape's measured ones: the geometric middle of their
-    `spread`. A machine's speed can swing between two levels for minutes at a time (this
-    project's 2-core machine: 1.5–1.9×, and whole 15-epoch runs at either level). The median of
-    such a window is one level or the other, whichever the latest epochs mostly had, so the next
-    run was often estimated at the wrong one (0.63× and 1.32–1.39× seen). With both levels in
-    the window this lands between them, and a run at either one is within ±30% for swings up to
-    1.69× (no single figure can be for wider ones); with one level it is that level, and a few
-    outliers (epochs beside another process) do not move it."""
+    """The step time to expect from a shape's measured ones: the time at the mean of the two
+    speeds of its `spread` (the harmonic mean of their step times). A machine's speed can swing
+    between two levels for minutes at a time (this project's 2-core machine: 1.5–1.9×, and whole
+    15-epoch runs at either level). The median of such a window is one level or the other,
+    whichever the latest epochs mostly had, so the next run was often estimated at the wrong one
+    (0.63× and 1.32–1.39× seen). With both levels in the window this lands between them, where
+    its error is the same for a run at either level: (r − 1)/(r + 1) for levels r× apart. So the
+    estimate is within ±30% of the measured time of a run at either level for swings up to
+    1.3/0.7 = 1.86×; the geometric middle of the two (used before) is 30% over a fast run's time
+    from 1.69× on. With one level it is that level, and a few outliers (epochs beside another
+    process) do not move it."""
     if len(seconds) < 4:
         return statistics.median(seconds)
     lower, upper = spread(seconds)
-    return math.sqrt(lower * upper)
+    return 2 * lower * upper / (lower + upper)
 
 
 def spread(seconds: list[float]) -> tuple[float, float]:
