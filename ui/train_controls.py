@@ -92,27 +92,26 @@ def controls() -> cfg.RunConfig:
     if missing:
         _set_widgets(config)
 
-    presets = st.columns(3)
-    presets[0].button(
+    # A row that wraps, each button as wide as its label: in a narrow column (a 1024 px screen
+    # with the sidebar open) three equal columns cut the labels short ("🌀 Au…").
+    presets = st.container(horizontal=True, gap="small")
+    presets.button(
         "📜 Tutorial",
         on_click=apply_preset,
         args=("tutorial",),
-        width="stretch",
         help="The 2017 recipe: 784 → 548 → 252 → 10, BatchNorm, ReLU, dropout 0.5/0.2, Adam 1e-3, "
         "batch 64, 15 epochs",
     )
-    presets[1].button(
+    presets.button(
         "⚡ Fast",
         on_click=apply_preset,
         args=("fast",),
-        width="stretch",
         help="Batch 512 and a one-cycle learning rate: ≥ 97.6% in about 3 epochs",
     )
-    presets[2].button(
+    presets.button(
         "🌀 Augmented",
         on_click=apply_preset,
         args=("augmented",),
-        width="stretch",
         help="The shipped default model's recipe: the tutorial's network on augmented digits "
         "(strength 0.7), batch 256, one-cycle lr peaking at 3e-3, 40 epochs: ≥ 99% and reads "
         "drawings best",
