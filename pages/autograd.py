@@ -20,7 +20,7 @@ st.markdown(
 # --- the tutorial's example -------------------------------------------------------------------
 st.page_link(
     "pages/draw.py",
-    label="Autograd in action: draw a digit and see which pixels made the network's answer",
+    label="Autograd in action: which pixels decide a drawn digit",  # one line on a phone
     icon="✏️",
 )
 st.subheader("The tutorial's example")
