@@ -92,8 +92,8 @@ def controls() -> cfg.RunConfig:
     if missing:
         _set_widgets(config)
 
-    # A row that wraps, each button as wide as its label: in a narrow column (a 1024 px screen
-    # with the sidebar open) three equal columns cut the labels short ("🌀 Au…").
+    # A row that wraps, each button as wide as its label: three equal columns cut the labels
+    # short ("🌀 Augm…" at 1280 px with the sidebar open, "🌀 Au…" at 1024 px).
     presets = st.container(horizontal=True, gap="small")
     presets.button(
         "📜 Tutorial",
