@@ -2,12 +2,14 @@
 
 A training step's time on a given device is close to linear in a few facts of the config:
 
-    seconds/step ≈ c0 + c1·layers + c2·W + c3·B·W + c4·B·U
+    seconds/step ≈ c0 + c1·layers + c2·W + c3·B·W + c4·B·U + c5·B·A + c6·A
 
-(W: weights of the linear layers, U: hidden units, B: batch size). c0 and c1 are the fixed cost of
-a step and of each layer's kernels, c2 the optimizer's pass over every weight (Adam touches each
-one whatever the batch: it dominates a 4×1024 network at batch 8), c3 the matrix products, c4
-the elementwise work (activation, BatchNorm, dropout). The coefficients are fitted to this
+(W: weights of the linear layers, U: hidden units, B: batch size, A: 1 when the batches are
+augmented, else 0). c0 and c1 are the fixed cost of a step and of each layer's kernels, c2 the
+optimizer's pass over every weight (Adam touches each one whatever the batch: it dominates a
+4×1024 network at batch 8), c3 the matrix products, c4 the elementwise work (activation,
+BatchNorm, dropout), c5 and c6 the redrawing of each image and of each batch (augmentation costs
+the tutorial network at batch 256 a third more time per step). The coefficients are fitted to this
 server's own timings: a short calibration in a child process (the threads and device of a
 training worker), then every epoch that real runs train. A config that has trained here before
 is estimated from its own measured epochs, which is what a class re-running the presets gets.
@@ -36,6 +38,7 @@ from playground.core.schedule import steps_per_epoch
 MNIST_TRAIN, MNIST_TEST = 60_000, 10_000
 RUN_OVERHEAD_S = 0.5  # model build, first evaluation's warm-up, the hand-over of the weights
 MEASURED_EPOCHS = 30  # a shape's latest epochs that estimate it: minutes of training, across swings
+MEASURED_SHAPES = 200  # the shapes trained latest keep their epochs (the rest: the fit's estimate)
 SPREAD_SHOWN = 1.2  # the page gives a range as well when a shape's speeds differ this much
 CALIBRATION_STEP_S = 0.15  # time each calibration config for about this long
 CALIBRATION_MIN_STEPS = 3
@@ -52,6 +55,8 @@ CALIBRATION = [
     RunConfig(hidden=(1024, 1024), dropout=(0.2, 0.2), batch_size=8),
     RunConfig(hidden=(1024, 1024, 1024), dropout=(0.2,) * 3, batch_size=128),
     RunConfig(hidden=(128,) * 4, dropout=(0.2,) * 4, batch_size=32),
+    RunConfig(hidden=(548, 252), dropout=(0.5, 0.2), batch_size=64, augment=0.7),
+    RunConfig(hidden=(548, 252), dropout=(0.5, 0.2), batch_size=256, augment=0.7),  # Augmented
 ]
 
 
@@ -60,13 +65,33 @@ def features(config: RunConfig) -> list[float]:
     weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
     units = sum(config.hidden) + 10
     batch = config.batch_size
-    return [1.0, float(len(config.hidden)), float(weights), float(batch * weights), float(batch * units)]
+    augmented = 1.0 if config.augment > 0 else 0.0  # its strength scales random numbers, not work
+    return [
+        1.0,
+        float(len(config.hidden)),
+        float(weights),
+        float(batch * weights),
+        float(batch * units),
+        batch * augmented,
+        augmented,
+    ]
 
 
 def _shape_key(config: RunConfig) -> tuple:
-    """What a step's time depends on; the learning rate, seed and epochs do not change it."""
+    """What a step's time depends on; the learning rate, seed and epochs do not change it. Runs
+    in bf16 and augmented runs are measured apart from the rest: a Tutorial epoch with
+    augmentation takes about a third longer, and one in bf16 up to 1.4× less."""
     dropout = any(d > 0 for d in config.dropout)
-    return (config.hidden, config.batchnorm, config.activation, config.optimizer, dropout, config.batch_size)
+    return (
+        config.hidden,
+        config.batchnorm,
+        config.activation,
+        config.optimizer,
+        dropout,
+        config.batch_size,
+        config.precision,
+        config.augment > 0,
+    )
 
 
 # Before this server's calibration is in: timings from the development machine (2 cores, one
@@ -79,6 +104,8 @@ _PRIOR = {
         (RunConfig(batch_size=512), 9.5e-3),
         (RunConfig(hidden=(1024,) * 4, dropout=(0.2,) * 4, batch_size=8), 33.5e-3),
         (RunConfig(hidden=(1024,) * 4, dropout=(0.2,) * 4, batch_size=256), 204e-3),
+        (RunConfig(batch_size=64, augment=0.7), 4.4e-3),
+        (RunConfig(batch_size=512, augment=0.7), 15e-3),
     ],
     "cuda": [
         (RunConfig(batch_size=64), 0.25e-3),
@@ -95,6 +122,7 @@ class CostModel:
     device: str = "cpu"
     calibrated: bool = False
     _points: list[tuple[list[float], float]] = field(default_factory=list)
+    _timed: int = 0  # the first _points: the calibration's (or the prior's), kept by every refit
     _coefficients: list[float] = field(default_factory=list)
     _measured: dict[tuple, list[float]] = field(default_factory=dict)  # shape → s/step of real epochs
     _eval: dict[tuple, float] = field(default_factory=dict)  # shape → s per evaluation
@@ -108,6 +136,7 @@ class CostModel:
         Calibration timings are also exact figures for their own shapes (the presets among them)."""
         with self._lock:
             self._points = [(features(c), s) for c, s in timings]
+            self._timed = len(timings)
             self._coefficients = fit(self._points)
             self.calibrated = calibrated
             if calibrated:
@@ -120,13 +149,16 @@ class CostModel:
         better too."""
         key = _shape_key(config)
         with self._lock:
-            recent = self._measured.setdefault(key, [])
+            recent = self._measured.pop(key, [])  # back in last: the shapes trained latest
             recent.append(seconds_per_step)
-            del recent[:-MEASURED_EPOCHS]
+            self._measured[key] = recent[-MEASURED_EPOCHS:]
+            while len(self._measured) > MEASURED_SHAPES:  # visitors can try any number of shapes
+                self._eval.pop(oldest := next(iter(self._measured)), None)
+                del self._measured[oldest]
             if eval_seconds is not None:
                 self._eval[key] = eval_seconds
             self._points.append((features(config), seconds_per_step))
-            del self._points[len(CALIBRATION) : -50]  # calibration plus the latest 50 epochs
+            del self._points[self._timed : -50]  # calibration plus the latest 50 epochs
             self._coefficients = fit(self._points)
 
     def seconds_per_step(self, config: RunConfig) -> float:
