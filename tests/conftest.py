@@ -13,6 +13,16 @@ import os
 # process a test starts (the app, its workers, the CLI); tests that need the default unset it.
 os.environ.setdefault("GOMP_SPINCOUNT", "100")
 
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+# The servers the suite starts keep this machine's training speeds in a folder of its own, not in
+# the user's cache (playground/hosting/speed_record.py): each suite starts as a fresh install
+# would, and leaves nothing behind.
+os.environ["PLAYGROUND_STATE_DIR"] = tempfile.mkdtemp(prefix="playground-state-")
+atexit.register(shutil.rmtree, os.environ["PLAYGROUND_STATE_DIR"], True)
+
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402

@@ -34,6 +34,7 @@ import torch
 from playground.core.config import RunConfig
 from playground.core.data import raw_dir
 from playground.core.schedule import steps_per_epoch
+from playground.hosting.speed_record import SpeedRecord
 
 MNIST_TRAIN, MNIST_TEST = 60_000, 10_000
 RUN_OVERHEAD_S = 0.5  # model build, first evaluation's warm-up, the hand-over of the weights
@@ -120,6 +121,7 @@ class CostModel:
     """Seconds per step on one device: fitted to timings, exact for configs trained here."""
 
     device: str = "cpu"
+    record: SpeedRecord | None = None  # where this machine's measured epochs outlive the server
     calibrated: bool = False
     _points: list[tuple[list[float], float]] = field(default_factory=list)
     _timed: int = 0  # the first _points: the calibration's (or the prior's), kept by every refit
@@ -130,6 +132,8 @@ class CostModel:
 
     def __post_init__(self) -> None:
         self.use_timings([(c, s) for c, s in _PRIOR.get(self.device, _PRIOR["cpu"])], calibrated=False)
+        if self.record is not None:  # what the servers before this one measured here
+            self._measured, self._eval = self.record.load()
 
     def use_timings(self, timings: list[tuple[RunConfig, float]], calibrated: bool = True) -> None:
         """Fit the model to (config, seconds per step) timings, replacing earlier calibration.
@@ -160,6 +164,10 @@ class CostModel:
             self._points.append((features(config), seconds_per_step))
             del self._points[self._timed : -50]  # calibration plus the latest 50 epochs
             self._coefficients = fit(self._points)
+            measured = {shape: list(seconds) for shape, seconds in self._measured.items()}
+            evaluations = dict(self._eval)
+        if self.record is not None:
+            self.record.save(measured, evaluations)
 
     def seconds_per_step(self, config: RunConfig) -> float:
         with self._lock:

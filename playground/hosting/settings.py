@@ -11,9 +11,10 @@
 | PLAYGROUND_MAX_RUNS_PER_CLIENT | 2 | queued-or-running runs per client address (one per browser as well) |
 | PLAYGROUND_RAY_CPUS_PER_RUN | 1 | with the Ray backend: CPUs (torch threads) one run asks the cluster for |
 
-Three more are read where they are used, not cached: PLAYGROUND_DATA_DIR (where MNIST is: the
-operator's choice, never a visitor's, see `data_dir`), PLAYGROUND_LOCAL (`is_local`) and
-PLAYGROUND_BACKEND (`backend_name`: `local` worker processes or a `ray` cluster).
+Four more are read where they are used, not cached: PLAYGROUND_DATA_DIR (where MNIST is: the
+operator's choice, never a visitor's, see `data_dir`), PLAYGROUND_LOCAL (`is_local`),
+PLAYGROUND_BACKEND (`backend_name`: `local` worker processes or a `ray` cluster) and
+PLAYGROUND_STATE_DIR (where the measured training speeds are kept: `speed_record.state_dir`).
 """
 
 from __future__ import annotations

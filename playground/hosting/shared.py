@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from playground.core.config import RunConfig
 from playground.core.engine import resolve_device
+from playground.hosting import speed_record
 from playground.hosting.admission import Admission
 from playground.hosting.booth import TimingBooth
 from playground.hosting.budget import CostModel, calibrate_in_child, train_size
@@ -110,13 +111,16 @@ def browsers() -> BrowserRegistry:
 
 @made_once
 def cost_model(device: str) -> CostModel:
-    """Seconds per step on `device` ("cpu", "cuda"): a prior at once, this server's own timings
-    a few seconds later (calibrated in a child process with a training worker's threads, while
-    no run trains on the device)."""
-    model = CostModel(device)
-    calibrate_in_child(
-        model, settings().worker_threads if device == "cpu" else None, lambda: _training(device)
-    )
+    """Seconds per step on `device` ("cpu", "cuda"): a prior and what earlier servers measured
+    on this machine (its speed record) at once, this server's own timings a few seconds later
+    (calibrated in a child process with a training worker's threads, while no run trains on the
+    device). With Ray the runs train on the cluster's machines, which no record describes."""
+    threads = settings().worker_threads if device == "cpu" else None
+    record = None
+    if backend_name() == "local":
+        record = speed_record.for_device(device, threads, train_size(data_dir()))
+    model = CostModel(device, record)
+    calibrate_in_child(model, threads, lambda: _training(device))
     return model
 
 
