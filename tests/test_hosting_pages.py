@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.core import data
-from playground.hosting import settings, shared
+from playground.hosting import budget, settings, shared
 from playground.hosting.admission import duration
 from playground.hosting.redact import HIDDEN, hide_paths
 from tests.harness import wait_until
@@ -128,11 +128,29 @@ def test_the_estimate_gives_a_range_once_this_servers_speed_has_varied(limits):
     caption = lambda: next(c.value for c in at.caption if c.value.startswith("**Time:**"))  # noqa: E731
     assert "as its speed varies" not in caption()
     config = at.session_state["train_config"]
-    for seconds in [0.01, 0.02] * 3:  # earlier runs' epochs, at two speeds
+    for seconds in [1.0, 2.0] * 3:  # earlier runs' epochs, at two speeds (2× apart)
         shared.cost_model(shared.device_type(config.device)).observe_epoch(config, seconds, eval_seconds=0.5)
     at.run()
     low, high = shared.estimate_range(config)
+    assert duration(low) != duration(high)
     assert f"{duration(low)} to {duration(high)} as its speed varies" in caption()
+
+
+def test_a_range_that_reads_the_same_at_both_ends_is_left_out(limits):
+    """Speeds 26% apart over a run of about two minutes: "2 min to 2 min" says nothing (seen on
+    the page with the Augmented preset)."""
+    limits(PLAYGROUND_MAX_RUN_SECONDS="86400")
+    at = open_page(hidden="79", dropout="0.1", batch_size="100", epochs="2")  # a shape of its own
+    config = at.session_state["train_config"]
+    steps = budget.steps_per_epoch(budget.train_size(shared.data_dir()), 100) * 2
+    slow = 118 / steps  # about 2 min of steps at the slower speed, 1.6 at the faster
+    for seconds in [slow / 1.26, slow] * 3:
+        shared.cost_model(shared.device_type(config.device)).observe_epoch(config, seconds, eval_seconds=0.5)
+    at.run()
+    low, high = shared.estimate_range(config)
+    assert duration(low) == duration(high) == "2 min"
+    caption = next(c.value for c in at.caption if c.value.startswith("**Time:**"))
+    assert "about 2 min on this server's CPU" in caption and "as its speed varies" not in caption
 
 
 def test_a_run_at_the_cap_stops_and_keeps_its_model(limits, monkeypatch):

@@ -30,7 +30,8 @@ def show_estimate(config: RunConfig) -> None:
     else:
         limit = f"limit {duration(cap)} a run"
         spread = ""
-        if (span := shared.estimate_range(config, device)) is not None:
+        span = shared.estimate_range(config, device)
+        if span is not None and duration(span[0]) != duration(span[1]):  # not "2 min to 2 min"
             spread = f", {duration(span[0])} to {duration(span[1])} as its speed varies"
         st.caption(f"**Time:** about {duration(seconds)} on this server's {where}{spread} ({limit})")
 
