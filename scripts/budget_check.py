@@ -1,8 +1,9 @@
 """How good is the train page's estimate? Trains the Tutorial and Fast presets on this machine
-through the app's hosting code and compares each run's estimate with its measured time.
+through the app's hosting code (the Augmented one too with `--presets`) and compares each run's
+estimate with its measured time.
 
     .venv/bin/python scripts/budget_check.py --data-dir ../shared/data [--repeats 2]
-        [--tutorial-epochs 15] [--state-dir DIR] [--json]
+        [--tutorial-epochs 15] [--presets tutorial fast augmented] [--state-dir DIR] [--json]
 
 What the app does when a visitor presses Train, minus the browser: the cost model is calibrated
 in a child process (as when the server's first page needing it opens), each run is estimated
@@ -37,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playground.core.config import FAST, TUTORIAL  # noqa: E402
+from playground.core.config import PRESETS, TUTORIAL  # noqa: E402
 from playground.hosting import shared  # noqa: E402
 from playground.hosting.budget import _shape_key  # noqa: E402
 from playground.hosting.runs import RunHistory  # noqa: E402
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--tutorial-epochs", type=int, default=TUTORIAL.epochs)
+    parser.add_argument("--presets", nargs="+", choices=list(PRESETS), default=["tutorial", "fast"])
     parser.add_argument("--state-dir", type=Path, help="the server's PLAYGROUND_STATE_DIR")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -58,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
 
     shared.prewarm_worker("cpu", args.data_dir)  # what opening the train page does
     model = shared.cost_model("cpu")
-    presets = {"tutorial": TUTORIAL.replace(epochs=args.tutorial_epochs, device="cpu"), "fast": FAST}
+    presets = {name: PRESETS[name] for name in args.presets}
+    if "tutorial" in presets:
+        presets["tutorial"] = TUTORIAL.replace(epochs=args.tutorial_epochs)
     recorded = {name: len(model._measured.get(_shape_key(c), [])) for name, c in presets.items()}
     deadline = time.time() + 300
     while not model.calibrated and time.time() < deadline:
