@@ -72,7 +72,7 @@ with right:
             figure, fraction, label = (
                 figures.training.training_figure([], [], config.epochs),
                 0.0,
-                ("Set up the network on the left, then press Train: the loss curve draws itself here, live."),
+                "Press Train, and the loss curve draws itself here, live.",
             )
         else:
             figure = figures.training.training_figure(

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness import assert_no_exception, wait_for_app
+from tests.harness import assert_no_exception, wait_for_app, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -16,10 +16,11 @@ pytestmark = pytest.mark.browser
 LONG = "hidden=1024,1024&dropout=0.1,0.1&batch_size=8&epochs=100"
 
 
-def visitor(browser, address: str | None = None):
+def visitor(browser, address: str | None = None, viewport: dict | None = None):
     """A private window; `address` is what the proxy would say the visitor's address is."""
     headers = {"X-Forwarded-For": address} if address else {}
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, extra_http_headers=headers)
+    viewport = viewport or {"width": 1400, "height": 1000}
+    context = browser.new_context(viewport=viewport, extra_http_headers=headers)
     page = context.new_page()
     page.set_default_timeout(120_000)
     return context, page
@@ -70,4 +71,41 @@ def test_a_third_run_from_one_address_is_refused(browser, app_url):
             assert_no_exception(page)
     finally:
         for context, _ in windows:
+            context.close()
+
+
+# Inside the live read-out's frame: its text when cut neither at the side nor at the frame's foot,
+# else "".
+READ_OUT_SHOWN_WHOLE = """() => {
+    const label = document.querySelector('#label');
+    if (!label || !document.body) return "";  // the frame's page is still loading
+    const across = label.scrollWidth <= label.clientWidth;
+    const down = document.body.scrollHeight <= window.innerHeight + 1;
+    return across && down ? label.innerText : "";
+}"""
+
+
+def test_a_queued_visitor_on_a_phone_reads_their_place_and_wait_whole(browser, app_url):
+    first = visitor(browser, "192.0.2.1")
+    phone = visitor(browser, "192.0.2.2", viewport={"width": 390, "height": 844})
+    try:
+        for _, page in (first, phone):
+            open_train(page, app_url)
+        first[1].get_by_role("button", name="▶ Train").click()
+        expect(first[1].get_by_role("button", name="■ Stop")).to_be_enabled()
+        phone[1].get_by_role("button", name="▶ Train").click()
+        frame = phone[1].locator("iframe[src*='live_run']")
+        # The read-out's end says how long the wait is: the part a one-line read-out cut off.
+        wait_until(
+            lambda: (
+                "starts by itself" in frame.element_handle().content_frame().evaluate(READ_OUT_SHOWN_WHOLE)
+            ),
+            what="the queued read-out, with its place and wait, shown whole on a 390 px screen",
+        )
+        for _, page in (phone, first):
+            page.get_by_role("button", name="■ Stop").click()
+            expect(page.get_by_role("button", name="▶ Train")).to_be_enabled(timeout=60_000)
+            assert_no_exception(page)
+    finally:
+        for context, _ in (first, phone):
             context.close()

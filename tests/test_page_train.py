@@ -45,7 +45,7 @@ def test_defaults_are_the_tutorial_and_go_into_the_url(app):
     at = open_train(app)
     assert not at.exception
     assert at.session_state["train_config"] == TUTORIAL
-    assert "press Train" in live_read_out(at)["label"]  # the empty chart is there before any run
+    assert "Press Train" in live_read_out(at)["label"]  # the empty chart is there before any run
     assert at.slider(key="w_units_0").value == 548 and at.slider(key="w_dropout_1").value == 0.2
     assert at.select_slider(key="w_lr").value == 0.001 and at.select_slider(key="w_batch_size").value == 64
     assert {
