@@ -46,7 +46,13 @@ with right:
         where = f"in `{data.raw_dir(session.data_dir())}`" if is_local() else "on this server"
         st.info(f"MNIST is not {where} yet: the first run downloads it (about 12 MB).")
     start_col, stop_col = st.columns(2)
-    train = start_col.button("▶ Train", type="primary", disabled=history.active is not None, width="stretch")
+    train = start_col.button(
+        "▶ Train",
+        type="primary",
+        disabled=history.active is not None,
+        width="stretch",
+        on_click=train_controls.keep_preset_over_stale_values,
+    )
     if train and run_budget.start(history, config):
         st.rerun()
     run_budget.show_refusal()
@@ -55,6 +61,7 @@ with right:
         disabled=history.active is None,
         width="stretch",
         help="Ends the run at its next step and keeps the model trained so far",
+        on_click=train_controls.keep_preset_over_stale_values,
     ):
         history.stop()
 

@@ -1,5 +1,7 @@
 """Real browser: a configuration in the URL, a live chart that updates, accuracy, and Stop."""
 
+import re
+
 import pytest
 
 from tests.harness import assert_no_exception, wait_for_app, wait_until
@@ -152,4 +154,52 @@ def test_the_exported_script_downloads_with_the_pages_settings(page, app_url, tm
     download.value.save_as(target)
     assert download.value.suggested_filename == "train_mnist.py"
     assert "784 → 64 → 32 → 10" in target.read_text() and "batch 256, 2 epochs" in target.read_text()
+    assert_no_exception(page)
+
+
+class ServerMessages:
+    """Stands on the page's connection to the server, and can hold what the server sends."""
+
+    def __init__(self, page):
+        self.page, self.held, self.holding, self.to_page = page, [], False, None
+        page.route_web_socket(re.compile(r"/_stcore/stream"), self._connect)
+
+    def _connect(self, to_page):
+        self.to_page, to_server = to_page, to_page.connect_to_server()
+        to_page.on_message(to_server.send)
+        to_server.on_message(self._from_server)
+
+    def _from_server(self, message):
+        if self.holding:
+            self.held.append(message)
+        else:
+            self.to_page.send(message)
+
+    def wait_for_one_held(self):
+        # The page's own calls let Playwright deliver the server's messages to this process.
+        wait_until(lambda: self.page.evaluate("0") == 0 and self.held, what="the server to answer")
+
+    def release(self):
+        # Still holding while the held ones go: a message that comes in meanwhile joins the queue
+        # instead of overtaking it.
+        while self.held:
+            self.to_page.send(self.held.pop(0))
+        self.holding = False
+
+
+def test_train_pressed_before_a_preset_has_come_back_trains_the_preset(page, app_url):
+    """Train pressed after the server has begun the preset's run, before the page has its values:
+    the click carries the values from before (a visitor a moment quicker than a busy server)."""
+    messages = ServerMessages(page)
+    open_train(page, app_url, "hidden=64&epochs=1")
+    messages.holding = True
+    page.get_by_role("button", name="⚡ Fast").click()
+    messages.wait_for_one_held()  # the preset's run has begun, with the values the page had
+    page.get_by_role("button", name="▶ Train").click()
+    messages.release()
+    page.get_by_text("Final test accuracy").wait_for(timeout=240_000)
+    wait_for_app(page)
+    epochs_done = page.locator("[data-testid='stMetric']", has_text="Epochs done").inner_text()
+    assert "3/3" in epochs_done  # Fast's 3 epochs, not the 1 of the settings before it
+    assert "batch_size=512" in page.evaluate("location.href")
     assert_no_exception(page)

@@ -119,6 +119,43 @@ def test_fast_preset(app):
     assert at.session_state["train_config"] == TUTORIAL
 
 
+def stale_train_click(at, before: RunConfig):
+    """Train pressed before the browser has drawn a preset's values: the click carries the
+    controls' values from before the preset (what a quick visitor, or a slow server, sends)."""
+    at.select_slider(key="w_batch_size").set_value(before.batch_size)
+    at.select_slider(key="w_lr").set_value(before.lr)
+    at.selectbox(key="w_schedule").set_value(before.schedule)
+    at.slider(key="w_epochs").set_value(before.epochs)
+    button(at, "▶ Train").click().run()
+    history = at.session_state["run_history"]
+    record = history.records[-1]
+    history.stop()
+    wait_until(lambda: history.active is None, 120, what="the stopped run to end")
+    return record
+
+
+def test_train_pressed_right_after_a_preset_trains_the_preset(app):
+    at = open_train(app)
+    button(at, "⚡ Fast").click().run()
+    record = stale_train_click(at, TUTORIAL)
+    assert not at.exception
+    assert record.config == FAST.replace(epochs=record.config.epochs) and record.config.epochs == FAST.epochs
+    assert at.session_state["train_config"] == record.config  # and the controls show it
+    assert at.select_slider(key="w_batch_size").value == FAST.batch_size
+
+
+def test_a_control_moved_back_after_a_preset_is_the_visitors_choice(app):
+    at = open_train(app)
+    button(at, "⚡ Fast").click().run()
+    at.select_slider(key="w_batch_size").set_value(64).run()  # seen, then moved back by hand
+    button(at, "▶ Train").click().run()
+    history = at.session_state["run_history"]
+    record = history.records[-1]
+    history.stop()
+    wait_until(lambda: history.active is None, 120, what="the stopped run to end")
+    assert record.config == FAST.replace(batch_size=64)
+
+
 def test_a_short_run_shows_chart_metrics_comparison_and_downloads(app):
     at = open_train(app, epochs="2", hidden="64,32", batch_size="32")
     at, record = train_until_done(at)

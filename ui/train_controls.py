@@ -19,6 +19,11 @@ CONFIG_KEY = "train_config"
 LR_CHOICES = [m * 10.0**e for e in range(-5, 0) for m in (1, 2, 5)] + [1.0]
 BATCH_CHOICES = [2**p for p in range(3, 13)]
 DEVICE_LABELS = {"auto": "Auto", "cuda": "GPU", "cpu": "CPU"}
+# The controls' keys besides each layer's units and dropout (w_units_0, w_dropout_0, …).
+SCALAR_KEYS = ("w_layers", "w_batchnorm", "w_activation", "w_optimizer", "w_lr", "w_schedule")
+SCALAR_KEYS += ("w_batch_size", "w_epochs", "w_seed", "w_device", "w_precision", "w_augment")
+# (values before the preset, the preset's config) until the browser has shown the preset.
+PRESET_PENDING_KEY = "preset_not_yet_shown"
 
 
 def current_config() -> cfg.RunConfig:
@@ -72,16 +77,38 @@ def _set_widgets(config: cfg.RunConfig) -> None:
     state["w_augment"] = config.augment
 
 
+def _control_values() -> dict:
+    """The controls' values as the browser last sent them (the layers it shows, no others)."""
+    state = st.session_state
+    keys = [k for k in SCALAR_KEYS if k in state]
+    for i in range(state.get("w_layers", 0)):
+        keys += [f"w_units_{i}", f"w_dropout_{i}"]
+    return {k: state.get(k) for k in keys}
+
+
 def apply_preset(name: str) -> None:
     """Button callback: runs before the widgets are drawn, so it may set their state."""
     preset = cfg.PRESETS[name]
-    _set_widgets(
-        preset.replace(
-            device=current_config().device,
-            precision=current_config().precision,  # a preset is a recipe, not a number format
-            epochs=min(preset.epochs, settings().max_epochs),
-        )
+    before = _control_values()
+    config = preset.replace(
+        device=current_config().device,
+        precision=current_config().precision,  # a preset is a recipe, not a number format
+        epochs=min(preset.epochs, settings().max_epochs),
     )
+    _set_widgets(config)
+    st.session_state[PRESET_PENDING_KEY] = (before, config)
+
+
+def keep_preset_over_stale_values() -> None:
+    """Train's and Stop's callback. A click that comes before the browser has drawn a preset's
+    values carries the values from before the preset, and Streamlit takes them over the ones
+    the preset set: Train would train the old settings, Stop would put them back on the page.
+    A click that carries exactly those values is such a click, so the preset is set again. (A
+    visitor who moved a control back by hand after the preset made a run in between, which
+    forgot the preset: see `controls`.)"""
+    pending = st.session_state.get(PRESET_PENDING_KEY)
+    if pending and _control_values() == pending[0]:
+        _set_widgets(pending[1])
 
 
 def controls() -> cfg.RunConfig:
@@ -95,20 +122,20 @@ def controls() -> cfg.RunConfig:
     # A row that wraps, each button as wide as its label: three equal columns cut the labels
     # short ("🌀 Augm…" at 1280 px with the sidebar open, "🌀 Au…" at 1024 px).
     presets = st.container(horizontal=True, gap="small")
-    presets.button(
+    clicked = presets.button(
         "📜 Tutorial",
         on_click=apply_preset,
         args=("tutorial",),
         help="The 2017 recipe: 784 → 548 → 252 → 10, BatchNorm, ReLU, dropout 0.5/0.2, Adam 1e-3, "
         "batch 64, 15 epochs",
     )
-    presets.button(
+    clicked |= presets.button(
         "⚡ Fast",
         on_click=apply_preset,
         args=("fast",),
         help="Batch 512 and a one-cycle learning rate: ≥ 97.6% in about 3 epochs",
     )
-    presets.button(
+    clicked |= presets.button(
         "🌀 Augmented",
         on_click=apply_preset,
         args=("augmented",),
@@ -116,6 +143,8 @@ def controls() -> cfg.RunConfig:
         "(strength 0.7), batch 256, one-cycle lr peaking at 3e-3, 40 epochs: ≥ 99% and reads "
         "drawings best",
     )
+    if not clicked:  # the browser has drawn the last preset's values, or a control was moved since
+        st.session_state.pop(PRESET_PENDING_KEY, None)
 
     layers = st.slider("Hidden layers", cfg.MIN_LAYERS, cfg.MAX_LAYERS, key="w_layers")
     hidden, dropout = [], []
