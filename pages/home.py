@@ -6,7 +6,10 @@ from ui import shell
 
 shell.run_inside_app()
 
+from playground import figures
 from playground.core import data, system
+from playground.core.first_layer import first_layer_weights, units_by_strength
+from playground.digits import predict
 from playground.hosting.settings import is_local
 from ui import backend_notice, session
 
@@ -15,6 +18,18 @@ st.markdown(
     "The classic *getting started with PyTorch* tutorial, made live: **train** the tutorial's "
     "MNIST network with your own settings and watch it learn, **draw** a digit and see that very "
     "network read your handwriting, and **explore** tensors, dtypes, the GPU and autograd."
+)
+
+
+# A picture before the facts: what the network this playground is about learns (the shipped
+# model's strongest first-layer units), so that a visitor sees it before reading about it.
+model, _, meta = predict.load_default()
+pictures = first_layer_weights(model)
+st.image(
+    figures.inside.weights_image(pictures.numpy(), units_by_strength(pictures)[:16], columns=8, scale=4),
+    caption=f"What the network learns: 16 of its first layer's {len(pictures)} units, each one's 784 "
+    "weights as the 28×28 picture it looks for (red: ink there makes it fire; blue: holds it "
+    "back). Train it on the Train page and watch them form.",
 )
 
 info = system.device_info()

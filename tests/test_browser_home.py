@@ -2,6 +2,7 @@
 on a freshly started server goes through app.py's navigation (not a bare pages folder)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.harness import assert_no_exception, start_app, wait_for_app
 
@@ -12,6 +13,12 @@ def test_home_page_renders(page, app_url):
     page.goto(app_url)
     wait_for_app(page)
     page.get_by_text("PyTorch Playground").first.wait_for()
+    # The picture first: the shipped model's strongest first-layer units, 8 tiles by 2, loaded.
+    picture = page.locator("[data-testid='stImage'] img").first
+    expect(picture).to_have_js_property("complete", True)
+    size = picture.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert size == [4 * (8 * 29 - 1), 4 * (2 * 29 - 1)]  # 28 px tiles, 1 px apart, 4× as large
+    assert page.get_by_text("What the network learns").count() == 1
     # A visitor learns that MNIST is there, never where (the server's paths are the operator's).
     assert page.get_by_text("Found on this server").count() == 1
     assert page.get_by_text("fake-mnist").count() == 0
