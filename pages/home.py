@@ -1,4 +1,5 @@
-"""Home: what the playground is, the device it trains on, and whether MNIST is here."""
+"""Home: what the playground is, what its network learns (a picture), the device it trains on,
+and whether MNIST is here."""
 
 import streamlit as st
 
@@ -20,10 +21,9 @@ st.markdown(
     "network read your handwriting, and **explore** tensors, dtypes, the GPU and autograd."
 )
 
-
 # A picture before the facts: what the network this playground is about learns (the shipped
 # model's strongest first-layer units), so that a visitor sees it before reading about it.
-model, _, meta = predict.load_default()
+model, _, _ = predict.load_default()
 pictures = first_layer_weights(model)
 st.image(
     figures.inside.weights_image(pictures.numpy(), units_by_strength(pictures)[:16], columns=8, scale=4),
