@@ -20,6 +20,7 @@ CANVAS = 280  # px; a digit drawn to fill it is shrunk about 10× to MNIST's 20 
 STROKE = 18  # shrunk 10×, a stroke is about 2 px wide: MNIST's pen
 # Tests put an (H, W, 4) uint8 image here: AppTest renders the canvas but cannot draw on it.
 SYNTHETIC_IMAGE_KEY = "draw_synthetic_image"
+INITIAL_DRAWING_KEY = "draw_initial"  # what Undo puts on the canvas
 
 st.title("✏️ Draw a digit")
 st.markdown(
@@ -32,6 +33,22 @@ def clear_canvas() -> None:
     # A new key mounts a fresh, empty canvas.
     st.session_state["draw_canvas_version"] = st.session_state.get("draw_canvas_version", 0) + 1
     st.session_state.pop(SYNTHETIC_IMAGE_KEY, None)
+    st.session_state.pop(INITIAL_DRAWING_KEY, None)
+
+
+def undo_stroke(canvas_key: str) -> None:
+    """The canvas's own undo is in a toolbar that shows on hover: a finger never sees it. This
+    gives the canvas its drawing less the last stroke. It reads the strokes the click brought
+    (the canvas's state, as st_canvas itself reads it), not the page's last run, which may not
+    have seen the latest stroke yet."""
+    try:
+        objects = list(st.session_state[canvas_key]["drawing"]["raw"]["objects"])
+    except (KeyError, TypeError):  # no stroke yet, or a state this page did not expect: start empty
+        objects = []
+    undone = st.session_state.get("draw_undone", 0) + 1
+    st.session_state["draw_undone"] = undone
+    # The canvas redraws when its initial drawing changes; the count makes each undo a change.
+    st.session_state[INITIAL_DRAWING_KEY] = {"objects": objects[:-1], "undone": undone}
 
 
 def uploaded_source() -> predict.ModelSource | None:
@@ -60,9 +77,9 @@ def uploaded_source() -> predict.ModelSource | None:
 col_canvas, col_answer = st.columns([1, 1.3], gap="large")
 
 with col_canvas:
-    st.caption("Mouse, pen or finger. The toolbar undoes a stroke.")
-    st.space("small")  # room for the canvas's toolbar, which floats above it
-    version = st.session_state.get("draw_canvas_version", 0)
+    st.caption("Mouse, pen or finger.")
+    st.space("small")  # room for the canvas's toolbar, which floats above it on hover
+    canvas_key = f"draw_canvas_{st.session_state.get('draw_canvas_version', 0)}"
     canvas = st_canvas(
         stroke_width=st.session_state.get("draw_stroke", STROKE),
         stroke_color="#FFFFFF",
@@ -70,10 +87,16 @@ with col_canvas:
         width=CANVAS,
         height=CANVAS,
         drawing_mode="freedraw",
+        initial_drawing=st.session_state.get(INITIAL_DRAWING_KEY),
         return_image_data=True,
-        key=f"draw_canvas_{version}",
+        key=canvas_key,
     )
-    st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
+    strokes = len((canvas.json_data or {}).get("objects") or [])
+    buttons = st.container(horizontal=True, gap="small")
+    buttons.button(
+        "Undo stroke", on_click=undo_stroke, args=(canvas_key,), icon=":material/undo:", disabled=not strokes
+    )
+    buttons.button("Clear", on_click=clear_canvas, icon=":material/delete:")
     st.slider(
         "Pen width (px)",
         8,

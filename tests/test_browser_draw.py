@@ -3,6 +3,7 @@ phone's touch screen; the app answers with a digit and the probability chart, an
 the answer away."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.harness import assert_no_exception, wait_for_app, wait_until
 
@@ -99,3 +100,26 @@ def test_a_finger_draws_on_a_phone_and_the_page_holds_still(browser, app_url):
         assert_no_exception(page)
     finally:
         context.close()
+
+
+def answer(page) -> str:
+    wait_for_app(page)
+    return page.locator("[data-testid='stMetricValue']").first.inner_text().strip()
+
+
+def test_undo_stroke_takes_back_the_last_stroke_only(page, app_url):
+    """The page's own undo (the canvas's toolbar shows on hover only, never to a finger)."""
+    page.goto(f"{app_url}/draw")
+    wait_for_app(page)
+    undo = page.get_by_role("button", name="Undo stroke")
+    expect(undo).to_be_disabled()  # nothing drawn yet
+    draw(page, [(150, 40), (150, 140), (150, 240)])  # a one
+    wait_until(lambda: answer(page) == "1", what="the model to read the one")
+    draw(page, [(70, 40), (110, 40), (150, 40)])  # a bar on its top, leftwards: a seven
+    wait_until(lambda: answer(page) == "7", what="the model to read the seven")
+    undo.click()
+    wait_until(lambda: answer(page) == "1", what="the one again, after the bar is taken back")
+    undo.click()
+    page.get_by_text("Draw a digit first").first.wait_for()  # the one taken back too
+    expect(undo).to_be_disabled()
+    assert_no_exception(page)

@@ -27,7 +27,8 @@ def test_page_renders_the_canvas_and_asks_for_a_drawing(draw_page):
     assert "draw a digit first" in at.info[0].value.lower()
     assert not at.get("plotly_chart")
     assert any("default model shipped" in c.value for c in at.caption)  # before any training
-    assert [b.label for b in at.button] == ["Clear"]
+    assert [b.label for b in at.button] == ["Undo stroke", "Clear"]
+    assert at.button[0].disabled  # nothing to undo on an empty canvas
 
 
 def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
@@ -47,7 +48,7 @@ def test_clear_empties_the_drawing(draw_page):
     at.session_state[SEAM] = as_picture(draw_digit(1), "white-on-black")
     at.run()
     assert at.metric[0].value == "1"
-    at.button[0].click().run()
+    next(b for b in at.button if b.label == "Clear").click().run()
     assert not at.metric and "draw a digit first" in at.info[0].value.lower()
 
 
