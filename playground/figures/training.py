@@ -89,7 +89,9 @@ def training_figure(
         height=380,
         margin=dict(l=60, r=70, t=40, b=50),
         uirevision=str(zoom_key),
-        legend=dict(orientation="h", y=1.12, x=0),
+        # Below the plot, as in the comparison: above it, the four names wrap to four rows on a
+        # phone and hang down over the curve's start, under the chart's toolbar.
+        legend=dict(orientation="h", yanchor="top", y=-0.3, x=0),
         xaxis=dict(
             title=dict(text="epoch"), range=[0, total_epochs] if total_epochs else None, automargin=False
         ),
