@@ -203,3 +203,25 @@ def test_train_pressed_before_a_preset_has_come_back_trains_the_preset(page, app
     assert "3/3" in epochs_done  # Fast's 3 epochs, not the 1 of the settings before it
     assert "batch_size=512" in page.evaluate("location.href")
     assert_no_exception(page)
+
+
+# In the live frame: the legend's top and the plot area's bottom, in pixels.
+LEGEND_AND_PLOT = """() => {
+    const legend = document.querySelector('.js-plotly-plot .legend').getBoundingClientRect();
+    const plot = document.querySelector('.js-plotly-plot .nsewdrag').getBoundingClientRect();
+    return {legendTop: legend.top, plotBottom: plot.bottom, legendRows: legend.height};
+}"""
+
+
+def test_on_a_phone_the_live_charts_legend_leaves_the_curves_alone(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        open_train(page, app_url, "hidden=64&epochs=1&batch_size=64")
+        page.get_by_role("button", name="▶ Train").tap()
+        page.get_by_text("Final test accuracy").wait_for(timeout=240_000)
+        box = live_frame(page).evaluate(LEGEND_AND_PLOT)
+        assert box["legendTop"] >= box["plotBottom"], box  # under the plot, not over its curves
+    finally:
+        context.close()
