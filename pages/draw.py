@@ -43,8 +43,8 @@ def undo_stroke(canvas_key: str) -> None:
     have seen the latest stroke yet."""
     try:
         objects = list(st.session_state[canvas_key]["drawing"]["raw"]["objects"])
-    except (KeyError, TypeError):  # no stroke yet, or a state this page did not expect: start empty
-        objects = []
+    except (KeyError, TypeError):  # no stroke yet, or a state this page does not know: keep all
+        return
     undone = st.session_state.get("draw_undone", 0) + 1
     st.session_state["draw_undone"] = undone
     # The canvas redraws when its initial drawing changes; the count makes each undo a change.
