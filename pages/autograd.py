@@ -36,16 +36,18 @@ else:
     x_value = st.slider("x (every element of the 2×2)", -5.0, 5.0, 1.0, 0.5, key="ag_x")
 
 w = autograd.walkthrough(x_value)
-st.dataframe(pd.DataFrame(autograd.steps_table(w)), hide_index=True, width="stretch")
+# Tables to read, not to explore: st.table has no toolbar, which on a phone is always shown and
+# covers the end of the line above.
+st.table(pd.DataFrame(autograd.steps_table(w)), hide_index=True)
 st.code("out.backward()\nx.grad", language="python")
 col_auto, col_hand = st.columns(2)
 with col_auto:
     st.markdown("**`x.grad`**, from autograd")
-    st.dataframe(pd.DataFrame(w.grad), hide_index=True)
+    st.table(pd.DataFrame(w.grad).map(autograd.nice), hide_index=True, hide_header=True)
     st.metric("x.grad[0, 0]", autograd.nice(w.grad[0][0]))
 with col_hand:
     st.markdown("**By hand**: out = ¼ Σ 3(xᵢ + 2)², so ∂out/∂xᵢ = 3/2 · (xᵢ + 2)")
-    st.dataframe(pd.DataFrame(w.analytic), hide_index=True)
+    st.table(pd.DataFrame(w.analytic).map(autograd.nice), hide_index=True, hide_header=True)
     st.metric("3/2 · (x[0, 0] + 2)", autograd.nice(w.analytic[0][0]))
 
 st.markdown("**The graph `backward()` walks**, from `out.grad_fn` along `next_functions`:")
@@ -58,12 +60,11 @@ st.caption(
 
 # --- then and now -----------------------------------------------------------------------------
 st.subheader("Then and now")
-st.dataframe(
+st.table(
     pd.DataFrame(
         [{"2017": r.then, "today": r.now, "this torch says": r.today_says} for r in autograd.then_and_now()]
     ),
     hide_index=True,
-    width="stretch",
 )
 
 # --- playground -------------------------------------------------------------------------------

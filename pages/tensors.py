@@ -110,8 +110,10 @@ samples, rounding, layers, kept = mixed_precision.shipped_model_lesson()
 st.markdown(
     "**The weights, rounded.** A few weights of the first layer as float32 holds them, and as bfloat16 would:"
 )
-st.dataframe(samples, hide_index=True, width="stretch")
-st.dataframe(rounding, hide_index=True, width="stretch")
+# st.table, not st.dataframe: small tables to read, without the toolbar that a phone always shows
+# over the end of the line above.
+st.table(samples, hide_index=True)
+st.table(rounding, hide_index=True)
 st.caption(
     "bfloat16 keeps float32's 8 exponent bits, so no weight overflows or vanishes, but only 8 of "
     "its 24 bits of precision: rounding moves a weight by up to 2⁻⁸ (0.39%) of its size. That is why "
@@ -119,8 +121,8 @@ st.caption(
     "an update of lr × gradient, often far below 0.4% of a weight, would round away to nothing."
 )
 st.markdown("**One training step under `torch.autocast('cpu', dtype=torch.bfloat16)`**, layer by layer:")
-st.dataframe(layers, hide_index=True, width="stretch")
-st.dataframe(kept, hide_index=True, width="stretch")
+st.table(layers, hide_index=True)
+st.table(kept, hide_index=True)
 st.caption(
     "Autocast casts the inputs of matrix products (Linear) to bfloat16 and runs ops that need range "
     "or accumulate many terms, such as the loss, in float32; the backward pass follows the forward "

@@ -113,7 +113,7 @@ def test_fp32_and_bf16_runs_side_by_side(app, bf16_fast):
 def test_tensors_page_shows_training_in_bf16_from_the_model():
     at = open_page(AppTest.from_file("../app.py", default_timeout=60), TENSORS)
     assert "Training in bfloat16" in [h.value for h in at.subheader]
-    tables = [d.value for d in at.dataframe]
+    tables = [t.value for t in at.table]
     layers = next(t for t in tables if "gradients" in t.columns)
     linear = layers[layers["layer"].str.contains("Linear")]
     assert set(linear["output"]) == {"bfloat16"} and set(linear["weights"]) == {"float32"}

@@ -164,7 +164,10 @@ def test_a_short_run_shows_chart_metrics_comparison_and_downloads(app):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Final test accuracy"] == f"{record.final_accuracy:.2%}"
     assert metrics["Epochs done"] == "2/2"
-    assert len(at.get("plotly_chart")) == 3  # confusion matrix, first-layer weights, comparison
+    charts = [json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")]
+    titles = [chart.get("title", {}).get("text") for chart in charts]
+    assert len(charts) == 4, titles  # confusion matrix, first-layer weights, the comparison's two
+    assert titles[-2:] == ["training loss (smoothed)", "test accuracy (%)"]
     live = live_read_out(at)  # the live curve keeps the ended run
     assert [trace["name"] for trace in live["figure"]["data"]] == [
         "train loss",

@@ -42,7 +42,7 @@ def results(history: RunHistory) -> None:
     with first_layer_tab:
         first_layer(record.model, key=str(record.id))
     with architecture_tab:
-        st.dataframe(pd.DataFrame(architecture_rows(record.config)), hide_index=True)
+        st.table(pd.DataFrame(architecture_rows(record.config)), hide_index=True)  # to read: no toolbar
         st.caption(export.summary(record.config))
 
 
@@ -86,7 +86,10 @@ def compare(history: RunHistory) -> None:
             for r in history.records
             if r.id in chosen
         ]
-        st.plotly_chart(figures.training.comparison_figure(runs), key="compare-chart")
+        loss, accuracy = figures.training.comparison_figures(runs)
+        left, right = st.columns(2)  # one under the other on a phone
+        left.plotly_chart(loss, key="compare-loss")
+        right.plotly_chart(accuracy, key="compare-accuracy")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     victim = left.selectbox("Delete a run", list(names), format_func=names.get, key="delete_run")
     if right.button("🗑 Delete", width="stretch") and victim is not None:

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from playground.digits.predict import Prediction
+from playground.figures.toolbar import TITLE_PX, TOOLBAR_PX, keep_toolbar_clear
 
 
 def probability_figure(prediction: Prediction) -> go.Figure:
@@ -23,14 +24,13 @@ def probability_figure(prediction: Prediction) -> go.Figure:
         )
     )
     figure.update_layout(
-        height=300,
-        margin=dict(l=10, r=10, t=40, b=10),
+        height=320,
+        margin=dict(l=10, r=10, b=10),
         showlegend=False,
-        title=f"Probabilities: {prediction.digit} at {prediction.confidence:.1%}",
         xaxis=dict(title="digit", type="category"),
         yaxis=dict(title="probability", range=[0, 1.12]),
     )
-    return figure
+    return keep_toolbar_clear(figure, f"Probabilities: {prediction.digit} at {prediction.confidence:.1%}")
 
 
 def activation_figure(layer: np.ndarray, index: int) -> go.Figure:
@@ -52,10 +52,9 @@ def activation_figure(layer: np.ndarray, index: int) -> go.Figure:
     )
     active = int((layer > 0).sum())
     figure.update_layout(
-        height=90 + 14 * rows,
-        margin=dict(l=10, r=10, t=40, b=10),
-        title=f"Hidden layer {index}: {active} of {layer.size} units active",
+        height=50 + TOOLBAR_PX + TITLE_PX + 14 * rows,
+        margin=dict(l=10, r=10, b=10),
         xaxis=dict(visible=False),
         yaxis=dict(visible=False, autorange="reversed"),
     )
-    return figure
+    return keep_toolbar_clear(figure, f"Hidden layer {index}: {active} of {layer.size} units active")

@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from playground.digits.saliency import Saliency
+from playground.figures.toolbar import TITLE_PX, TOOLBAR_PX, keep_toolbar_clear
 
 DIVERGING = "RdBu_r"  # blue (negative) → white (0) → red (positive)
 
@@ -59,13 +60,13 @@ def weights_figure(pictures: np.ndarray, units: list[int], title: str, columns: 
         )
     )
     figure.update_layout(
-        title=title,
-        height=60 + round(560 * grid.shape[0] / grid.shape[1]),  # square pixels at ~560 px wide
-        margin=dict(l=10, r=10, t=40, b=10),
+        # square pixels at ~560 px wide
+        height=20 + TOOLBAR_PX + TITLE_PX + round(560 * grid.shape[0] / grid.shape[1]),
+        margin=dict(l=10, r=10, b=10),
         xaxis=dict(visible=False, scaleanchor="y", constrain="domain"),
         yaxis=dict(visible=False, autorange="reversed"),
     )
-    return figure
+    return keep_toolbar_clear(figure, title)
 
 
 def saliency_figure(item: Saliency, probability: float) -> go.Figure:
@@ -82,10 +83,9 @@ def saliency_figure(item: Saliency, probability: float) -> go.Figure:
         )
     )
     figure.update_layout(
-        title=f"Why {item.digit} ({probability:.0%})",
-        height=300,
-        margin=dict(l=10, r=10, t=40, b=10),
+        height=300 + TITLE_PX,
+        margin=dict(l=10, r=10, b=10),
         xaxis=dict(visible=False, scaleanchor="y", constrain="domain"),
         yaxis=dict(visible=False, autorange="reversed"),
     )
-    return figure
+    return keep_toolbar_clear(figure, f"Why {item.digit} ({probability:.0%})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from playground.figures.toolbar import keep_toolbar_clear
 from playground.lessons import autograd, gpu_ops
 
 COLORS = {"cpu": "#2c6cee", "cuda": "#76b900"}
@@ -24,13 +25,12 @@ def timing_figure(timings: list[gpu_ops.Timing]) -> go.Figure:
             hovertemplate="n=%{x}: %{y:.3g} ms (%{customdata} GFLOP/s)<extra></extra>",
         )
     fig.update_layout(
-        title="One n×n float32 matrix product (best of repeats)",
         height=420,
         xaxis=dict(title="n", type="log", tickvals=sorted({t.n for t in timings})),
         yaxis=dict(title="milliseconds", type="log", dtick=1),  # one label per decade
-        margin=dict(l=10, r=10, t=50, b=10),
+        margin=dict(l=10, r=10, b=10),
     )
-    return fig
+    return keep_toolbar_clear(fig, "One n×n float32 matrix product (best of repeats)")
 
 
 def example_figure(r: autograd.ExampleResult, name: str, reduction: str) -> go.Figure:
@@ -42,10 +42,9 @@ def example_figure(r: autograd.ExampleResult, name: str, reduction: str) -> go.F
     )
     fig.add_scatter(x=r.x, y=r.analytic, name="by hand", line=dict(color="#222", dash="dot"))
     fig.update_layout(
-        title=f"{name}, reduced with {reduction}",
         xaxis_title="x",
         height=420,
-        margin=dict(l=10, r=10, t=50, b=10),
+        margin=dict(l=10, r=10, b=10),
         legend=dict(orientation="h", y=-0.15),
     )
-    return fig
+    return keep_toolbar_clear(fig, f"{name}, reduced with {reduction}")

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import torch
-from plotly.subplots import make_subplots
 
 from playground.core.engine import EpochEvent, StepEvent
+from playground.figures.toolbar import UNUSED_BUTTONS, keep_toolbar_clear
 
 LOSS_COLOUR, SMOOTH_COLOUR, TEST_COLOUR, ACC_COLOUR = "#9ecae1", "#EE4C2C", "#3182bd", "#31a354"
 MAX_POINTS = 300  # enough for a smooth curve; keeps each redraw cheap while training runs
+TOP_AXIS_PX = 62  # the confusion matrix's digits and "predicted digit" above it (measured: 58 px)
 
 
 def smooth(values: Sequence[float], weight: float = 0.9) -> list[float]:
@@ -89,6 +90,7 @@ def training_figure(
         height=380,
         margin=dict(l=60, r=70, t=40, b=50),
         uirevision=str(zoom_key),
+        modebar=dict(remove=UNUSED_BUTTONS),
         # Below the plot, as in the comparison: above it, the four names wrap to four rows on a
         # phone and hang down over the curve's start, under the chart's toolbar.
         legend=dict(orientation="h", yanchor="top", y=-0.3, x=0),
@@ -126,8 +128,8 @@ def confusion_figure(confusion: torch.Tensor) -> go.Figure:
     )
     figure.update_xaxes(title_text="predicted digit", side="top", tickmode="array", tickvals=digits)
     figure.update_yaxes(title_text="true digit", autorange="reversed", tickmode="array", tickvals=digits)
-    figure.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10))
-    return figure
+    figure.update_layout(height=466, margin=dict(l=10, r=10, b=10))
+    return keep_toolbar_clear(figure, above_plot=TOP_AXIS_PX)
 
 
 def run_label(name: str, precision: str, seconds_per_epoch: float | None) -> str:
@@ -137,37 +139,46 @@ def run_label(name: str, precision: str, seconds_per_epoch: float | None) -> str
     return f"{name} · {precision}{speed}"
 
 
-def comparison_figure(runs: Sequence[tuple[str, Sequence[StepEvent], Sequence[EpochEvent]]]) -> go.Figure:
-    """Overlaid curves of several runs: smoothed training loss and test accuracy per epoch."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("training loss (smoothed)", "test accuracy (%)"))
+def comparison_figures(
+    runs: Sequence[tuple[str, Sequence[StepEvent], Sequence[EpochEvent]]],
+) -> tuple[go.Figure, go.Figure]:
+    """Several runs overlaid: smoothed training loss, and test accuracy per epoch. Two figures,
+    not two subplots of one, so that the page can put them side by side on a wide screen and one
+    under the other on a phone (where side by side, their titles ran into each other)."""
+    loss, accuracy = go.Figure(), go.Figure()
     for i, (name, steps, epochs) in enumerate(runs):
         colour = _PALETTE[i % len(_PALETTE)]
         if steps:
             xs, ys = _thin(
                 [s.global_step / s.steps_per_epoch for s in steps], smooth([s.loss for s in steps])
             )
-            figure.add_scatter(x=xs, y=ys, name=name, legendgroup=name, line=dict(color=colour), row=1, col=1)
+            loss.add_scatter(x=xs, y=ys, name=name, line=dict(color=colour))
         if epochs:
-            figure.add_scatter(
+            accuracy.add_scatter(
                 x=[e.epoch for e in epochs],
                 y=[100 * e.test_accuracy for e in epochs],
                 name=name,
-                legendgroup=name,
-                showlegend=not steps,
                 mode="lines+markers",
                 line=dict(color=colour),
-                row=1,
-                col=2,
             )
+    return (
+        _comparison_layout(loss, "training loss (smoothed)", len(runs)),
+        _comparison_layout(accuracy, "test accuracy (%)", len(runs)),
+    )
+
+
+def _comparison_layout(figure: go.Figure, title: str, runs: int) -> go.Figure:
+    # Each figure has its legend below the plot, one run a line: its names carry precision and
+    # speed, a legend at the side took half a phone's width, and on a phone the two figures are
+    # far apart.
     figure.update_xaxes(title_text="epoch")
-    # The legend below the plots, one run a line: its names carry precision and speed, and a
-    # legend at the side took half a phone's width from the plots.
     figure.update_layout(
-        height=380 + 22 * len(runs),
-        margin=dict(l=10, r=10, t=40, b=10),
+        height=360 + 22 * runs,
+        margin=dict(l=10, r=10, b=10),
+        showlegend=True,
         legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
     )
-    return figure
+    return keep_toolbar_clear(figure, title)
 
 
 _PALETTE = ["#EE4C2C", "#3182bd", "#31a354", "#756bb1", "#fd8d3c", "#636363", "#e7298a", "#66a61e"]
