@@ -12,8 +12,8 @@ shell.run_inside_app()
 from streamlit_drawable_canvas import st_canvas  # raises outside `streamlit run`/AppTest: page only
 
 from playground import figures
-from playground.core import checkpoint
-from playground.digits import predict, preprocessing, saliency
+from playground.core import checkpoint, data
+from playground.digits import alike, predict, preprocessing, saliency
 from ui import session
 
 CANVAS = 280  # px; a digit drawn to fill it is shrunk about 10× to MNIST's 20 px box
@@ -216,6 +216,32 @@ def explanation() -> None:
     st.caption("Each square is one unit after its activation; bright units fire for this drawing.")
     for i, layer in enumerate(result.prediction.activations, start=1):
         st.plotly_chart(figures.drawing.activation_figure(layer, i), key=f"draw_activations_{i}")
+    show_most_alike(source, steps.model_input, result.prediction.digit)
+
+
+def show_most_alike(source: predict.ModelSource, model_input, digit: int) -> None:
+    st.subheader("The test digits it finds most alike")
+    if not data.is_available(session.data_dir()):
+        st.caption("MNIST's test digits are not on this server, so there is nothing to compare with.")
+        return
+    st.caption(
+        "Among MNIST's 10,000 test digits, the nearest to your drawing two ways. **As the network "
+        "sees them**: the digits its last hidden layer responds to most like it does to yours. "
+        "**As pixels**: the digits with ink most in the same places. Pixel neighbours can be other "
+        "digits drawn in the same spot; the network's tend to be the same digit, whatever the pen "
+        "did. That is what training taught it. Under each: its label, and how alike it is (cosine "
+        "similarity: 1 is the same)."
+    )
+    images, labels = data.load_test_images(session.data_dir())
+    found = alike.most_alike(source.model, model_input, images, labels)
+    for title, row in (("As the network sees them", found.by_network), ("As pixels", found.by_pixels)):
+        same = sum(a.label == digit for a in row)
+        st.markdown(f"**{title}**: {digit}s among them, {same} of {len(row)}")
+        st.image(
+            [preprocessing.enlarge(images[a.index].numpy() / 255.0, 56) for a in row],
+            caption=[f"{a.label} · {a.similarity:.2f}" for a in row],
+            width=56,
+        )
 
 
 with col_answer:

@@ -35,7 +35,7 @@ from torchvision.datasets import MNIST  # noqa: E402
 from playground.core import augment, checkpoint, data  # noqa: E402
 from playground.core.model import MLP  # noqa: E402
 from playground.digits import pen, predict, preprocessing  # noqa: E402
-from playground.digits.robustness import PEN_KINDS, _render  # noqa: E402
+from playground.digits.robustness import PEN_KINDS, render  # noqa: E402
 
 BATCH = 256
 
@@ -49,7 +49,7 @@ def pen_inputs(images: np.ndarray, seed: int, test_widths: bool) -> tuple[np.nda
         width = pen.PEN_WIDTHS[i % len(pen.PEN_WIDTHS)] if test_widths else float(rng.uniform(8, 36))
         amount, _ = pen.random_drawing(digit, rng, width)
         kind = PEN_KINDS[(i // len(pen.PEN_WIDTHS)) % len(PEN_KINDS)]
-        inputs.append(preprocessing.preprocess(_render(amount, kind)).model_input.numpy())
+        inputs.append(preprocessing.preprocess(render(amount, kind)).model_input.numpy())
         widths.append(width)
     return np.stack(inputs), np.array(widths)
 

@@ -39,8 +39,21 @@ def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
     assert at.metric[0].value == "7"
     charts = at.get("plotly_chart")
     assert len(charts) == 5  # probabilities, the answer's and runner-up's saliency, two hidden layers
-    assert len(at.get("image")) == 4  # drawing, cropped, 20×20, 28×28
+    assert len(at.get("image")) == 6  # drawing, cropped, 20×20, 28×28; the most alike, two ways
     assert any("ms on the server" in c.value for c in at.caption)
+    rows = [m.value for m in at.markdown if m.value.startswith(("**As the network", "**As pixels"))]
+    assert len(rows) == 2 and all(": 7s among them, " in row for row in rows), rows
+
+
+def test_without_mnist_the_most_alike_says_why_and_the_rest_answers(draw_page, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))  # an operator's empty data folder
+    at = draw_page
+    at.session_state[SEAM] = as_picture(draw_digit(7, offset=(90, -20)), "transparent")
+    at.run()
+    assert not at.exception and at.metric[0].value == "7"
+    assert any("test digits are not on this server" in c.value for c in at.caption)
+    assert len(at.get("image")) == 4  # the preprocessing steps only
+    assert list(tmp_path.iterdir()) == []  # nothing made there
 
 
 def test_clear_empties_the_drawing(draw_page):

@@ -80,10 +80,10 @@ def canvas_picture(
     top, left = int(rng.integers(0, canvas - h + 1)), int(rng.integers(0, canvas - w + 1))
     amount = np.zeros((canvas, canvas), np.float32)
     amount[top : top + h, left : left + w] = stroke
-    return _render(amount, kind), share
+    return render(amount, kind), share
 
 
-def _render(amount: np.ndarray, kind: str) -> np.ndarray:
+def render(amount: np.ndarray, kind: str) -> np.ndarray:
     """(H, W) ink 0..1 → RGBA uint8 of the given background kind."""
     level = (amount * 255).round().astype(np.uint8)
     opaque = np.full_like(level, 255)
@@ -132,7 +132,7 @@ def measure_pen(model: MLP, images: np.ndarray, labels: np.ndarray, seed: int = 
         width = pen.PEN_WIDTHS[i % len(pen.PEN_WIDTHS)]
         kind = (i // len(pen.PEN_WIDTHS)) % len(PEN_KINDS)
         amount, height = pen.random_drawing(digit, rng, width)
-        inputs.append(preprocessing.preprocess(_render(amount, PEN_KINDS[kind])).model_input)
+        inputs.append(preprocessing.preprocess(render(amount, PEN_KINDS[kind])).model_input)
         pens.append(width), heights.append(height), kinds.append(kind)
         if sys.stderr.isatty() and i % 200 == 0:
             print(f"\r{i}/{len(images)}", end="", file=sys.stderr, flush=True)
