@@ -87,3 +87,9 @@ def test_a_runs_results_each_tab(phone, app_url):
         phone.get_by_role("tab", name=tab).tap()
         phone.get_by_text(shown).first.wait_for()
         assert_no_words_under_toolbars(phone)
+        if tab == "Mistakes":  # the gallery fills the phone's rows, in reading order
+            tops = phone.locator("[role=tabpanel]:visible [data-testid=stImage] img").evaluate_all(
+                "imgs => imgs.map(img => Math.round(img.getBoundingClientRect().top))"
+            )
+            assert len(tops) >= 6 and tops[0] == tops[1] == tops[2] < tops[-1], tops
+            assert tops == sorted(tops), tops

@@ -55,15 +55,18 @@ def _mistakes(record: RunRecord) -> None:
     )
     if images is None or not len(wrong):
         return
-    cols = st.columns(8)
-    for i, index in enumerate(wrong[:GALLERY_SIZE].tolist()):
-        true = int(record.test_labels[index])
-        predicted = int(evaluation.predictions[index])
-        cols[i % 8].image(
-            images[index].numpy(),
-            width=84,
-            caption=f"{true} → {predicted} ({float(evaluation.confidences[index]):.0%})",
-        )
+    shown = wrong[:GALLERY_SIZE].tolist()
+    # One image list, not eight columns: it wraps in reading order at any width (columns stack
+    # on a phone, one digit a row, in column order).
+    st.image(
+        [images[index].numpy() for index in shown],
+        width=84,
+        caption=[
+            f"{int(record.test_labels[i])} → {int(evaluation.predictions[i])} "
+            f"({float(evaluation.confidences[i]):.0%})"
+            for i in shown
+        ],
+    )
 
 
 def compare(history: RunHistory) -> None:
