@@ -182,15 +182,17 @@ def explanation() -> None:
         return
     steps = result.processed
     st.subheader("What the model sees")
-    cols = st.columns(4)
     pictures = [
         (steps.ink, f"Your drawing ({steps.ink.shape[1]}×{steps.ink.shape[0]})"),
         (steps.cropped, f"Cropped to the ink ({steps.cropped.shape[1]}×{steps.cropped.shape[0]})"),
         (steps.scaled, f"Shrunk to fit 20×20 ({steps.scaled.shape[1]}×{steps.scaled.shape[0]})"),
         (steps.centred, "Centred by mass in 28×28: the model's input"),
     ]
-    for col, (pixels, caption) in zip(cols, pictures):
-        col.image(preprocessing.enlarge(pixels, 140), caption=caption, width=140)
+    st.image(  # one list: a row on a wide screen, two rows of two on a phone (not four stacked)
+        [preprocessing.enlarge(pixels, 140) for pixels, _ in pictures],
+        caption=[caption for _, caption in pictures],
+        width=140,
+    )
 
     st.subheader(f"Which pixels made it say {result.prediction.digit}")
     st.caption(

@@ -39,7 +39,15 @@ def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
     assert at.metric[0].value == "7"
     charts = at.get("plotly_chart")
     assert len(charts) == 5  # probabilities, the answer's and runner-up's saliency, two hidden layers
-    assert len(at.get("image")) == 6  # drawing, cropped, 20×20, 28×28; the most alike, two ways
+    pictures = [[img.caption for img in image.proto.imgs] for image in at.get("image")]
+    assert len(pictures) == 3  # the preprocessing steps in one list; the most alike, two ways
+    assert [caption.split(" (")[0] for caption in pictures[0][:3]] == [
+        "Your drawing",
+        "Cropped to the ink",
+        "Shrunk to fit 20×20",
+    ]
+    assert pictures[0][3].startswith("Centred by mass in 28×28")
+    assert len(pictures[1]) == len(pictures[2]) == 6
     assert any("ms on the server" in c.value for c in at.caption)
     rows = [m.value for m in at.markdown if m.value.startswith(("**As the network", "**As pixels"))]
     assert len(rows) == 2 and all(": 7s among them, " in row for row in rows), rows
@@ -52,7 +60,7 @@ def test_without_mnist_the_most_alike_says_why_and_the_rest_answers(draw_page, t
     at.run()
     assert not at.exception and at.metric[0].value == "7"
     assert any("test digits are not on this server" in c.value for c in at.caption)
-    assert len(at.get("image")) == 4  # the preprocessing steps only
+    assert len(at.get("image")) == 1  # the preprocessing steps only
     assert list(tmp_path.iterdir()) == []  # nothing made there
 
 
