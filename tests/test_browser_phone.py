@@ -48,6 +48,11 @@ def phone(browser):
 def assert_no_words_under_toolbars(page) -> None:
     wait_for_app(page)
     page.locator(".modebar, [data-testid=stElementToolbar]").first.wait_for(state="attached")
+    # Plotly draws after the script run ends: wait until every chart has its toolbar.
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot').length"
+        " === document.querySelectorAll('.js-plotly-plot .modebar').length"
+    )
     assert_no_exception(page)
     assert page.evaluate(WORDS_UNDER_TOOLBARS) == []
 
