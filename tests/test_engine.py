@@ -1,6 +1,7 @@
 """The engine on the small MNIST, through the real torchvision loader, on the CPU."""
 
 import math
+from collections import Counter
 
 import pytest
 import torch
@@ -10,6 +11,7 @@ from playground.core.engine import (
     DeviceUnavailableError,
     DoneEvent,
     EpochEvent,
+    Evaluation,
     StepEvent,
     Trainer,
     evaluate,
@@ -122,6 +124,17 @@ def test_evaluation_confusion_and_misclassified(fake_mnist):
     wrong = result.misclassified
     assert bool((result.predictions[wrong] != fake_mnist.test_y[wrong]).all())
     assert model.training  # mode restored
+    # The commonest mistakes, counted again from the predictions themselves.
+    pairs = Counter(zip(fake_mnist.test_y[wrong].tolist(), result.predictions[wrong].tolist()))
+    commonest = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))[:3]
+    assert result.most_confused(3) == [(true, guess, times) for (true, guess), times in commonest]
+
+
+def test_most_confused_leaves_out_what_did_not_happen():
+    confusion = torch.diag(torch.full((10,), 50))
+    confusion[4, 9], confusion[7, 2], confusion[2, 7] = 6, 2, 2
+    result = Evaluation(0.99, 0.1, confusion, torch.zeros(0), torch.zeros(0), torch.zeros(0))
+    assert result.most_confused(5) == [(4, 9, 6), (2, 7, 2), (7, 2, 2)]
 
 
 def test_model_shape_and_parameter_count():

@@ -168,6 +168,9 @@ def test_a_short_run_shows_chart_metrics_comparison_and_downloads(app):
     titles = [chart.get("title", {}).get("text") for chart in charts]
     assert len(charts) == 4, titles  # confusion matrix, first-layer weights, the comparison's two
     assert titles[-2:] == ["training loss (smoothed)", "test accuracy (%)"]
+    true, guess, times = record.evaluation.most_confused()[0]  # the small MNIST: mistakes enough
+    commonest = f"Most often confused: {true} read as {guess} ({times}×)"
+    assert any(c.value.startswith(commonest) for c in at.caption)
     live = live_read_out(at)  # the live curve keeps the ended run
     assert [trace["name"] for trace in live["figure"]["data"]] == [
         "train loss",

@@ -37,6 +37,10 @@ def results(history: RunHistory) -> None:
     )
     with confusion_tab:
         st.plotly_chart(figures.training.confusion_figure(evaluation.confusion), key=f"confusion-{record.id}")
+        confused = evaluation.most_confused()
+        if confused:
+            pairs = ", ".join(f"{true} read as {guess} ({times}×)" for true, guess, times in confused)
+            st.caption(f"Most often confused: {pairs}. Each is a cell off the diagonal.")
     with mistakes_tab:
         _mistakes(record)
     with first_layer_tab:

@@ -69,6 +69,15 @@ class Evaluation:
     confidences: torch.Tensor  # (N,) float32, probability of the predicted digit
     misclassified: torch.Tensor  # (K,) int64 indices into the test set
 
+    def most_confused(self, count: int = 3) -> list[tuple[int, int, int]]:
+        """The `count` commonest mistakes as (true digit, predicted digit, times), commonest
+        first (ties: the lower digits first); only mistakes that happened."""
+        mistakes = self.confusion.clone()
+        mistakes.fill_diagonal_(0)
+        flat = mistakes.flatten()
+        order = sorted(range(100), key=lambda cell: (-int(flat[cell]), cell))[:count]
+        return [(cell // 10, cell % 10, int(flat[cell])) for cell in order if flat[cell] > 0]
+
 
 @dataclass(frozen=True)
 class EpochEvent:
