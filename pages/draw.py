@@ -13,7 +13,7 @@ from streamlit_drawable_canvas import st_canvas  # raises outside `streamlit run
 
 from playground import figures
 from playground.core import checkpoint, data
-from playground.digits import alike, predict, preprocessing, saliency
+from playground.digits import alike, digit_map, predict, preprocessing, saliency
 from ui import session
 
 CANVAS = 280  # px; a digit drawn to fill it is shrunk about 10× to MNIST's 20 px box
@@ -244,6 +244,20 @@ def show_most_alike(source: predict.ModelSource, model_input, digit: int) -> Non
             caption=[f"{a.label} · {a.similarity:.2f}" for a in row],
             width=56,
         )
+
+    st.subheader("Where your drawing lands")
+    network, pixels = digit_map.digit_maps(source.model, model_input, images, labels)
+    st.caption(
+        f"The test digits spread on a plane along the two directions in which they differ most "
+        f"(principal components), {len(network.xy):,} of them as dots; your drawing is the star. "
+        f"The network has pulled the digits apart into groups: on its plane the digits stand "
+        f"{network.separation / pixels.separation:.1f}× as far apart as on the pixels' (the spread "
+        f"between the digits' middles over the spread within a digit: {network.separation:.1f} "
+        f"against {pixels.separation:.1f})."
+    )
+    maps = [(network, "As the network sees them", "network"), (pixels, "As pixels", "pixels")]
+    for column, (picture, title, name) in zip(st.columns(2), maps):
+        column.plotly_chart(figures.drawing.digit_map_figure(picture, title), key=f"draw_map_{name}")
 
 
 with col_answer:

@@ -60,16 +60,16 @@ def test_each_model_has_its_own_view_and_only_the_latest_few_are_kept(test_split
     images, _ = test_split
     small = RunConfig(hidden=(16,), dropout=(0.0,))
     models = [build_model(small).eval() for _ in range(alike.KEPT_MODELS + 2)]
-    views = [alike._network_view(model, images) for model in models]
-    assert alike._network_view(models[-1], images) is views[-1]  # asked again: not computed again
+    views = [alike.network_view(model, images) for model in models]
+    assert alike.network_view(models[-1], images) is views[-1]  # asked again: not computed again
     assert not torch.equal(views[0], views[1])  # two networks, two views
     assert len(alike._views) == alike.KEPT_MODELS
     # Within the memory budget: room for two of these views, then a wider one that needs more.
     monkeypatch.setattr(alike, "KEPT_BYTES", 2 * views[0].numel() * 4)
-    alike._network_view(models[0], images)
-    assert len(alike._views) == 2 and alike._network_view(models[0], images) is not views[0]
+    alike.network_view(models[0], images)
+    assert len(alike._views) == 2 and alike.network_view(models[0], images) is not views[0]
     wide = build_model(RunConfig(hidden=(64,), dropout=(0.0,))).eval()
-    alike._network_view(wide, images)
+    alike.network_view(wide, images)
     assert [ref() for ref, _, _ in alike._views.values()] == [wide]  # the latest, even over budget
 
 

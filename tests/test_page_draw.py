@@ -1,6 +1,8 @@
 """The Draw page under AppTest: it renders with the canvas; a synthetic drawing put behind the
 page's seam (AppTest cannot draw) runs the preprocessing steps, the answer and the charts."""
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -38,7 +40,11 @@ def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
     assert not at.exception
     assert at.metric[0].value == "7"
     charts = at.get("plotly_chart")
-    assert len(charts) == 5  # probabilities, the answer's and runner-up's saliency, two hidden layers
+    # probabilities, the answer's and runner-up's saliency, two hidden layers, two digit maps
+    assert len(charts) == 7
+    maps = [json.loads(chart.proto.spec) for chart in charts[-2:]]
+    assert [m["layout"]["title"]["text"] for m in maps] == ["As the network sees them", "As pixels"]
+    assert all(m["data"][-1]["name"] == "your drawing" for m in maps)  # the star
     pictures = [[img.caption for img in image.proto.imgs] for image in at.get("image")]
     assert len(pictures) == 3  # the preprocessing steps in one list; the most alike, two ways
     assert [caption.split(" (")[0] for caption in pictures[0][:3]] == [
@@ -100,11 +106,11 @@ def test_the_latest_trained_run_answers_once_there_is_one(draw_page):
     assert not at.exception
     assert any("Run 2, trained in this session" in c.value for c in at.caption), [c.value for c in at.caption]
     assert at.selectbox[0].value == f"run:{history.records[1].id}"
-    assert len(at.get("plotly_chart")) == 4  # probabilities, two saliency maps, its one hidden layer
+    assert len(at.get("plotly_chart")) == 6  # answer, two saliency maps, its one hidden layer, two maps
 
     at.selectbox[0].set_value("default").run()  # the shipped model
     assert any("default model shipped" in c.value for c in at.caption)
-    assert len(at.get("plotly_chart")) == 5  # answer, two saliency maps, the two hidden layers
+    assert len(at.get("plotly_chart")) == 7  # answer, two saliency maps, the two hidden layers, two maps
 
 
 def test_a_run_still_training_answers_with_its_latest_epoch_and_names_it(draw_page):

@@ -58,11 +58,17 @@ def most_alike(
 ) -> MostAlike:
     """The `shown` test digits nearest to `model_input` ((784,) normalised, as the Draw page's
     preprocessing makes it), by the network and by pixels. `images`: (N, 28, 28) uint8."""
-    drawing = model_input.reshape(1, -1).float()
-    by_network = _nearest(_unit(last_hidden(model, drawing)), _network_view(model, images), labels, shown)
-    ink = (drawing * STD + MEAN).clamp(0, 1)  # pixels compared as ink (0 = none), not shifted
-    by_pixels = _nearest(_unit(ink), _pixel_view(images), labels, shown)
+    as_network, as_pixels = drawing_rows(model, model_input)
+    by_network = _nearest(as_network, network_view(model, images), labels, shown)
+    by_pixels = _nearest(as_pixels, pixel_view(images), labels, shown)
     return MostAlike(by_network, by_pixels)
+
+
+def drawing_rows(model: MLP, model_input: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The drawing as the two views see it: (1, units) and (1, 784), unit length."""
+    drawing = model_input.reshape(1, -1).float()
+    ink = (drawing * STD + MEAN).clamp(0, 1)  # pixels compared as ink (0 = none), not shifted
+    return _unit(last_hidden(model, drawing)), _unit(ink)
 
 
 def _unit(rows: torch.Tensor) -> torch.Tensor:
@@ -82,12 +88,11 @@ def _nearest(query: torch.Tensor, candidates: torch.Tensor, labels: torch.Tensor
 # from; the lock makes one visitor's first question per model the only computation of it.
 _views: OrderedDict[int, tuple[weakref.ref, torch.Tensor, torch.Tensor]] = OrderedDict()
 _views_lock = threading.Lock()
-
-
 _pixels: tuple[torch.Tensor, torch.Tensor] | None = None  # (images, their ink rows, unit length)
 
 
-def _pixel_view(images: torch.Tensor) -> torch.Tensor:
+def pixel_view(images: torch.Tensor) -> torch.Tensor:
+    """(N, 784) unit-length ink rows of `images` ((N, 28, 28) uint8), kept for the latest images."""
     global _pixels
     with _views_lock:
         if _pixels is None or _pixels[0] is not images:
@@ -95,7 +100,8 @@ def _pixel_view(images: torch.Tensor) -> torch.Tensor:
         return _pixels[1]
 
 
-def _network_view(model: MLP, images: torch.Tensor) -> torch.Tensor:
+def network_view(model: MLP, images: torch.Tensor) -> torch.Tensor:
+    """(N, units) unit-length rows: `images` as `model`'s last hidden layer responds to them."""
     with _views_lock:
         kept = _views.get(id(model))
         if kept is not None and kept[0]() is model and kept[1] is images:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from playground.digits.digit_map import DigitMap
 from playground.digits.predict import Prediction
 from playground.figures.toolbar import TITLE_PX, TOOLBAR_PX, keep_toolbar_clear
 
@@ -58,3 +59,72 @@ def activation_figure(layer: np.ndarray, index: int) -> go.Figure:
         yaxis=dict(visible=False, autorange="reversed"),
     )
     return keep_toolbar_clear(figure, f"Hidden layer {index}: {active} of {layer.size} units active")
+
+
+DIGIT_COLOURS = [  # one per digit, told apart in colour and, on the map, by the digit itself
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
+
+
+def digit_map_figure(digit_map: DigitMap, title: str) -> go.Figure:
+    """The test digits as dots on a plane, each digit's group labelled at its middle, and the
+    drawing as a star. The plane's axes have no units worth reading: they are hidden."""
+    figure = go.Figure()
+    xy, labels = digit_map.xy.round(3), digit_map.labels
+    for digit in range(10):
+        group = xy[labels == digit]
+        figure.add_scatter(
+            x=group[:, 0],
+            y=group[:, 1],
+            mode="markers",
+            marker=dict(size=4, color=DIGIT_COLOURS[digit], opacity=0.6),
+            name=str(digit),
+            hovertemplate=f"a test {digit}<extra></extra>",
+        )
+    for digit, (x, y) in _label_places(xy, labels).items():
+        figure.add_annotation(
+            x=x,
+            y=y,
+            text=f"<b>{digit}</b>",
+            showarrow=False,
+            font=dict(size=18, color=DIGIT_COLOURS[digit]),
+            bgcolor="rgba(255,255,255,0.7)",
+        )
+    figure.add_scatter(
+        x=[digit_map.drawing[0]],
+        y=[digit_map.drawing[1]],
+        mode="markers",
+        marker=dict(symbol="star", size=20, color="#111", line=dict(color="white", width=1.5)),
+        name="your drawing",
+        hovertemplate="your drawing<extra></extra>",
+    )
+    figure.update_layout(
+        height=340,
+        margin=dict(l=10, r=10, b=10),
+        showlegend=False,
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False, scaleanchor="x"),
+    )
+    return keep_toolbar_clear(figure, title)
+
+
+def _label_places(xy: np.ndarray, labels: np.ndarray) -> dict[int, tuple[float, float]]:
+    """Each digit's label at its group's median, moved down where it would cover an earlier
+    label (two groups can share a middle on the plane, as 7s and 9s often do)."""
+    gap = 0.06 * float(np.ptp(xy[:, 1])) if len(xy) else 0.0
+    places: dict[int, tuple[float, float]] = {}
+    for digit in np.unique(labels).tolist():
+        x, y = np.median(xy[labels == digit], axis=0).tolist()
+        while any(abs(x - px) < gap and abs(y - py) < gap for px, py in places.values()):
+            y -= gap
+        places[digit] = (x, y)
+    return places
