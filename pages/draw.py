@@ -253,7 +253,8 @@ def show_most_alike(source: predict.ModelSource, model_input, digit: int) -> Non
         f"The network has pulled the digits apart into groups: on its plane the digits stand "
         f"{network.separation / pixels.separation:.1f}× as far apart as on the pixels' (the spread "
         f"between the digits' middles over the spread within a digit: {network.separation:.1f} "
-        f"against {pixels.separation:.1f})."
+        f"against {pixels.separation:.1f}). Two directions cannot show all of a layer's "
+        f"{len(source.model.hidden[-1][0].weight)}: a drawing read right can still land between groups."
     )
     maps = [(network, "As the network sees them", "network"), (pixels, "As pixels", "pixels")]
     for column, (picture, title, name) in zip(st.columns(2), maps):
