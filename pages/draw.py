@@ -218,14 +218,21 @@ def explanation() -> None:
     st.caption("Each square is one unit after its activation; bright units fire for this drawing.")
     for i, layer in enumerate(result.prediction.activations, start=1):
         st.plotly_chart(figures.drawing.activation_figure(layer, i), key=f"draw_activations_{i}")
-    show_most_alike(source, steps.model_input, result.prediction.digit)
+    show_test_digits(source, steps.model_input, result.prediction.digit)
 
 
-def show_most_alike(source: predict.ModelSource, model_input, digit: int) -> None:
+def show_test_digits(source: predict.ModelSource, model_input, digit: int) -> None:
+    """The drawing among MNIST's test digits: the most alike, and where it lands on a map."""
     st.subheader("The test digits it finds most alike")
     if not data.is_available(session.data_dir()):
         st.caption("MNIST's test digits are not on this server, so there is nothing to compare with.")
         return
+    images, labels = data.load_test_images(session.data_dir())
+    show_most_alike(source, model_input, digit, images, labels)
+    show_digit_map(source, model_input, images, labels)
+
+
+def show_most_alike(source: predict.ModelSource, model_input, digit: int, images, labels) -> None:
     st.caption(
         "Among MNIST's 10,000 test digits, the nearest to your drawing two ways. **As the network "
         "sees them**: the digits its last hidden layer responds to most like it does to yours. "
@@ -234,7 +241,6 @@ def show_most_alike(source: predict.ModelSource, model_input, digit: int) -> Non
         "did. That is what training taught it. Under each: its label, and how alike it is (cosine "
         "similarity: 1 is the same)."
     )
-    images, labels = data.load_test_images(session.data_dir())
     found = alike.most_alike(source.model, model_input, images, labels)
     for title, row in (("As the network sees them", found.by_network), ("As pixels", found.by_pixels)):
         same = sum(a.label == digit for a in row)
@@ -245,6 +251,8 @@ def show_most_alike(source: predict.ModelSource, model_input, digit: int) -> Non
             width=56,
         )
 
+
+def show_digit_map(source: predict.ModelSource, model_input, images, labels) -> None:
     st.subheader("Where your drawing lands")
     network, pixels = digit_map.digit_maps(source.model, model_input, images, labels)
     st.caption(
@@ -253,8 +261,8 @@ def show_most_alike(source: predict.ModelSource, model_input, digit: int) -> Non
         f"The network has pulled the digits apart into groups: on its plane the digits stand "
         f"{network.separation / pixels.separation:.1f}× as far apart as on the pixels' (the spread "
         f"between the digits' middles over the spread within a digit: {network.separation:.1f} "
-        f"against {pixels.separation:.1f}). Two directions cannot show all of a layer's "
-        f"{len(source.model.hidden[-1][0].weight)}: a drawing read right can still land between groups."
+        f"against {pixels.separation:.1f}). Two directions cannot show all of the layer's "
+        f"{network.dimensions} units: a drawing read right can still land between groups."
     )
     maps = [(network, "As the network sees them", "network"), (pixels, "As pixels", "pixels")]
     for column, (picture, title, name) in zip(st.columns(2), maps):

@@ -32,6 +32,7 @@ def test_a_test_digit_lands_on_its_own_dot_on_both_maps(default_model, fake_mnis
         for m in maps:
             assert len(m.xy) == len(m.labels) == min(digit_map.POINTS, len(images))
             assert m.drawing == pytest.approx(tuple(m.xy[index]), abs=1e-4)
+        assert [m.dimensions for m in maps] == [252, 784]  # the default model's last layer; pixels
 
 
 def test_separation_is_large_for_apart_groups_and_small_for_mixed_ones():
@@ -54,7 +55,7 @@ def test_the_maps_figure_labels_each_digit_where_no_other_label_covers_it():
     generator = torch.Generator().manual_seed(1)
     labels = torch.arange(300) % 3  # 0s and 1s share a middle; 2s lie apart
     xy = torch.randn(300, 2, generator=generator) + torch.tensor([[0.0, 0.0], [0.0, 0.0], [8.0, 8.0]])[labels]
-    m = digit_map.DigitMap(xy.numpy(), labels.numpy(), (0.0, 0.0), 1.0)
+    m = digit_map.DigitMap(xy.numpy(), labels.numpy(), (0.0, 0.0), 1.0, 2)
     figure = figures.drawing.digit_map_figure(m, "a map")
     places = {a.text: (a.x, a.y) for a in figure.layout.annotations}
     assert set(places) == {"<b>0</b>", "<b>1</b>", "<b>2</b>"}

@@ -45,7 +45,7 @@ def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
     maps = [json.loads(chart.proto.spec) for chart in charts[-2:]]
     assert [m["layout"]["title"]["text"] for m in maps] == ["As the network sees them", "As pixels"]
     assert all(m["data"][-1]["name"] == "your drawing" for m in maps)  # the star
-    assert any("cannot show all of a layer's 252" in c.value for c in at.caption)  # the default model
+    assert any("cannot show all of the layer's 252 units" in c.value for c in at.caption)  # the default model
     pictures = [[img.caption for img in image.proto.imgs] for image in at.get("image")]
     assert len(pictures) == 3  # the preprocessing steps in one list; the most alike, two ways
     assert [caption.split(" (")[0] for caption in pictures[0][:3]] == [

@@ -28,6 +28,7 @@ class DigitMap:
     labels: np.ndarray  # (POINTS,) their digits
     drawing: tuple[float, float]  # where the drawing lands
     separation: float  # spread between digits' centres / spread within a digit, all test digits
+    dimensions: int  # the numbers each digit is in this view (units, or 784 pixels): shown in 2
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def digit_maps(
         plane = plane_of(rows, labels)
         xy = project(rows[:points], plane).numpy()
         x, y = project(drawing, plane)[0].tolist()
-        maps.append(DigitMap(xy, labels[:points].numpy(), (x, y), plane.separation))
+        maps.append(DigitMap(xy, labels[:points].numpy(), (x, y), plane.separation, rows.shape[1]))
     return maps[0], maps[1]
 
 
