@@ -1,14 +1,18 @@
 """Real browser: the app starts under `streamlit run`, the home page renders, and a deep link
 on a freshly started server goes through app.py's navigation (not a bare pages folder)."""
 
+import ast
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.harness import assert_no_exception, start_app, wait_for_app
 
-pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.browser
 def test_home_page_renders(page, app_url):
     page.goto(app_url)
     wait_for_app(page)
@@ -30,14 +34,46 @@ def test_home_page_renders(page, app_url):
     assert sidebar.get_by_text("MNIST data directory").count() == 0  # …with no path field for visitors
 
 
+def pages_in_navigation() -> list[str]:
+    """The files app.py's st.navigation lists, as written there ("pages/train.py", …)."""
+    calls = [
+        node for node in ast.walk(ast.parse((ROOT / "app.py").read_text())) if isinstance(node, ast.Call)
+    ]
+    return [
+        call.args[0].value
+        for call in calls
+        if getattr(call.func, "attr", None) == "Page" and isinstance(call.args[0], ast.Constant)
+    ]
+
+
+def test_every_page_hands_a_servers_first_run_to_app_py():
+    """What the browser test below shows for two pages, read from every page's file: the page is
+    named like its URL (Streamlit's lookup on a first visit finds it) and its first statement after
+    its imports is the shell's handover (ui/shell.py says why)."""
+    pages = pages_in_navigation()
+    assert len(pages) >= 6 and sorted(pages) == sorted(
+        f"pages/{path.name}" for path in (ROOT / "pages").glob("*.py")
+    )
+    for page in pages:
+        body = [
+            node
+            for node in ast.parse((ROOT / page).read_text()).body
+            if not isinstance(node, ast.Expr) or not isinstance(node.value, ast.Constant)
+        ]
+        first_call = next(
+            index for index, node in enumerate(body) if not isinstance(node, ast.Import | ast.ImportFrom)
+        )
+        assert ast.unparse(body[first_call]) == "shell.run_inside_app()", page
+
+
+# A fresh server for each: two pages (the heaviest, and one whose imports only work in a page);
+# the test above covers the rest.
+@pytest.mark.browser
 @pytest.mark.parametrize(
     ("url_path", "title"),
     [
         ("train", "Train the tutorial"),
         ("draw", "Draw a digit"),
-        ("tensors", "Tensors"),
-        ("gpu", "GPU operations"),
-        ("autograd", "Autograd"),
     ],
 )
 def test_a_first_visit_by_deep_link_gets_the_app_shell(browser, fake_mnist_dir, url_path, title):
