@@ -75,6 +75,27 @@ def no_time_cap(monkeypatch):
     shared.admission.cache_clear()
 
 
+@pytest.fixture
+def cli_here(capsys):
+    """`python -m playground ARGS` run in this process, as `subprocess.CompletedProcess`. For the
+    command line's refusals, which answer before any training: a subprocess would spend its 4-6 s
+    importing torch. The tests of whole runs keep their subprocesses."""
+    import subprocess
+
+    from playground.__main__ import main
+
+    def run(*args) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        try:
+            code = main([str(arg) for arg in args])
+        except SystemExit as exit_:  # argparse's own refusals
+            code = exit_.code
+        printed = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, printed.out, printed.err)
+
+    return run
+
+
 # --- real browser -----------------------------------------------------------------------------
 
 

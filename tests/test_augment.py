@@ -1,9 +1,6 @@
 """Data augmentation (core/augment.py): what it does to digits, that it is repeatable, that the
 engine, the URL, the command line and the exported script all carry it, and the CUDA path."""
 
-import subprocess
-import sys
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -172,15 +169,10 @@ def test_config_round_trips_and_rejects_bad_strengths():
     ]
 
 
-def test_command_line_option():
+def test_command_line_option(cli_here):
     args = _parser().parse_args(["train", "--preset", "augmented", "--augment", "0.4"])
     assert config_from_args(args) == AUGMENTED.replace(augment=0.4)
-    result = subprocess.run(
-        [sys.executable, "-m", "playground", "train", "--augment", "1.5", "--epochs", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = cli_here("train", "--augment", "1.5", "--epochs", "1")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: augment: must be a strength from 0 (off) to 1"
 

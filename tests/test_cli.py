@@ -1,4 +1,5 @@
-"""The command line, end to end in subprocesses, on the small MNIST."""
+"""The command line on the small MNIST: whole runs end to end in subprocesses, refusals in this
+process (`cli_here`)."""
 
 import json
 import subprocess
@@ -75,25 +76,25 @@ def test_train_json_summary_and_checkpoint_then_predict(fake_mnist_dir, tmp_path
     assert plain.returncode == 0 and plain.stdout.startswith(f"{images[0]}: ")
 
 
-def test_bad_option_values_fail_with_a_clear_message(fake_mnist_dir):
-    result = cli("train", "--data-dir", fake_mnist_dir, "--epochs", 0)
+def test_bad_option_values_fail_with_a_clear_message(fake_mnist_dir, cli_here):
+    result = cli_here("train", "--data-dir", fake_mnist_dir, "--epochs", 0)
     assert result.returncode == 2 and "epochs" in result.stderr and "1 to 100" in result.stderr
-    result = cli("train", "--data-dir", fake_mnist_dir, "--hidden", 64, 64, "--dropout", 0.5)
+    result = cli_here("train", "--data-dir", fake_mnist_dir, "--hidden", 64, 64, "--dropout", 0.5)
     assert result.returncode == 2 and "dropout" in result.stderr
 
 
-def test_missing_data_is_explained(tmp_path):
-    env_free = cli("train", "--data-dir", tmp_path / "empty", "--epochs", 1, timeout=120)
+def test_missing_data_is_explained(tmp_path, cli_here):
+    env_free = cli_here("train", "--data-dir", tmp_path / "empty", "--epochs", 1)
     assert env_free.returncode == 2
     assert "MNIST/raw" in env_free.stderr and "train-images-idx3-ubyte" in env_free.stderr
 
 
-def test_bad_checkpoint_is_explained(tmp_path):
+def test_bad_checkpoint_is_explained(tmp_path, cli_here):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"nonsense")
     image = tmp_path / "x.png"
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(image)
-    result = cli("predict", "--model", bad, image)
+    result = cli_here("predict", "--model", bad, image)
     assert result.returncode == 2 and "not a PyTorch checkpoint" in result.stderr
 
 

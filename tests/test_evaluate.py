@@ -1,5 +1,5 @@
 """`python -m playground evaluate`: a model's accuracy on MNIST's test images, end to end on the
-small MNIST, in subprocesses."""
+small MNIST, in subprocesses (its refusals in this process)."""
 
 import json
 import os
@@ -49,14 +49,15 @@ def test_evaluate_uses_the_default_model_when_none_is_named(fake_mnist_dir):
     assert 0.0 <= summary["test_accuracy"] <= 1.0
 
 
-def test_evaluate_says_what_is_wrong(fake_mnist_dir, tmp_path):
-    missing = cli("evaluate", "--model", tmp_path / "nope.pt", "--data-dir", fake_mnist_dir)
+def test_evaluate_says_what_is_wrong(fake_mnist_dir, tmp_path, cli_here, monkeypatch):
+    missing = cli_here("evaluate", "--model", tmp_path / "nope.pt", "--data-dir", fake_mnist_dir)
     assert missing.returncode == 2 and missing.stderr.startswith("error: cannot open")
     assert "Traceback" not in missing.stderr
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint")
-    bad = cli("evaluate", "--model", junk, "--data-dir", fake_mnist_dir)
+    bad = cli_here("evaluate", "--model", junk, "--data-dir", fake_mnist_dir)
     assert bad.returncode == 2 and "not a PyTorch checkpoint" in bad.stderr
-    no_data = cli("evaluate", "--data-dir", tmp_path / "empty", PLAYGROUND_OFFLINE="1")
+    monkeypatch.setenv("PLAYGROUND_OFFLINE", "1")
+    no_data = cli_here("evaluate", "--data-dir", tmp_path / "empty")
     assert no_data.returncode == 2 and no_data.stderr.startswith("error: MNIST is not in")
     assert "Traceback" not in no_data.stderr

@@ -193,8 +193,8 @@ def test_cli_trains_in_bf16_and_saves_it_in_the_checkpoint(fake_mnist_dir, tmp_p
         (["--precision", "fp16", "--device", "cpu"], "fp16 trains on a CUDA GPU only"),
     ],
 )
-def test_cli_bad_precision_is_explained(fake_mnist_dir, args, message):
-    result = cli("train", "--data-dir", fake_mnist_dir, "--epochs", 1, *args)
+def test_cli_bad_precision_is_explained(fake_mnist_dir, args, message, cli_here):
+    result = cli_here("train", "--data-dir", fake_mnist_dir, "--epochs", 1, *args)
     assert result.returncode == 2 and message in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -213,8 +213,8 @@ def test_bench_times_the_engine_in_each_precision(fake_mnist_dir):
     assert result.stderr.count("engine bf16    epoch 1/1") == 2
 
 
-def test_bench_refuses_fp16_on_the_cpu_before_training(fake_mnist_dir):
-    result = cli("bench", "--data-dir", fake_mnist_dir, "--device", "cpu", "--precision", "fp16")
+def test_bench_refuses_fp16_on_the_cpu_before_training(fake_mnist_dir, cli_here):
+    result = cli_here("bench", "--data-dir", fake_mnist_dir, "--device", "cpu", "--precision", "fp16")
     assert result.returncode == 2 and "fp16 trains on a CUDA GPU only" in result.stderr
     assert "tutorial loop" not in result.stdout
 
