@@ -78,8 +78,8 @@ def no_time_cap(monkeypatch):
 @pytest.fixture
 def cli_here(capsys):
     """`python -m playground ARGS` run in this process, as `subprocess.CompletedProcess`. For the
-    command line's refusals, which answer before any training: a subprocess would spend its 4-6 s
-    importing torch. The tests of whole runs keep their subprocesses."""
+    commands that answer in a moment (refusals, evaluate, predict): a subprocess would spend its
+    4-6 s importing torch. Training runs keep their subprocesses: `python -m` end to end."""
     import subprocess
 
     from playground.__main__ import main

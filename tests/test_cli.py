@@ -1,5 +1,5 @@
-"""The command line on the small MNIST: whole runs end to end in subprocesses, refusals in this
-process (`cli_here`)."""
+"""The command line on the small MNIST: training end to end in subprocesses; what answers in a
+moment (refusals, predict) in this process (`cli_here`)."""
 
 import json
 import subprocess
@@ -19,7 +19,7 @@ def cli(*args, timeout=300):
     return result
 
 
-def test_train_json_summary_and_checkpoint_then_predict(fake_mnist_dir, tmp_path):
+def test_train_json_summary_and_checkpoint_then_predict(fake_mnist_dir, tmp_path, cli_here):
     out = tmp_path / "model.pt"
     result = cli(
         "train",
@@ -63,7 +63,7 @@ def test_train_json_summary_and_checkpoint_then_predict(fake_mnist_dir, tmp_path
         path = tmp_path / f"digit{digit}.png"
         Image.fromarray(render_digit(digit, rng)).save(path)
         images.append(path)
-    result = cli("predict", "--model", out, *images, "--json")
+    result = cli_here("predict", "--model", out, *images, "--json")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["file"] for row in rows] == [str(p) for p in images]
@@ -72,7 +72,7 @@ def test_train_json_summary_and_checkpoint_then_predict(fake_mnist_dir, tmp_path
         assert row["digit"] == int(np.argmax(row["probabilities"]))
     assert sum(row["digit"] == d for d, row in enumerate(rows)) >= 6  # most of them right
 
-    plain = cli("predict", "--model", out, images[0])
+    plain = cli_here("predict", "--model", out, images[0])
     assert plain.returncode == 0 and plain.stdout.startswith(f"{images[0]}: ")
 
 

@@ -1,5 +1,5 @@
 """`python -m playground evaluate`: a model's accuracy on MNIST's test images, end to end on the
-small MNIST, in subprocesses (its refusals in this process)."""
+small MNIST: the model trained in a subprocess, evaluated in this process."""
 
 import json
 import os
@@ -19,29 +19,29 @@ def cli(*args, timeout=300, **env):
     )
 
 
-def test_evaluate_agrees_with_the_training_runs_own_figure(fake_mnist_dir, tmp_path):
+def test_evaluate_agrees_with_the_training_runs_own_figure(fake_mnist_dir, tmp_path, cli_here):
     out = tmp_path / "model.pt"
     trained = cli(
         "train", "--data-dir", fake_mnist_dir, "--hidden", 32, "--epochs", 3, "--batch-size", 50,
         "--augment", 0.3, "--device", "cpu", "--out", out, "--json",
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr
-    result = cli("evaluate", "--model", out, "--data-dir", fake_mnist_dir, "--json")
+    result = cli_here("evaluate", "--model", out, "--data-dir", fake_mnist_dir, "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["digits"] == 200  # the small MNIST's test split
     assert summary["test_accuracy"] == checkpoint.load(out)[2]["test_accuracy"]
     assert 0.2 < summary["test_accuracy"] <= 1.0
     assert summary["config"]["augment"] == "0.3" and summary["model"] == str(out)
-    text = cli("evaluate", "--model", out, "--data-dir", fake_mnist_dir)
+    text = cli_here("evaluate", "--model", out, "--data-dir", fake_mnist_dir)
     assert text.returncode == 0
     assert f"test accuracy {summary['test_accuracy']:.2%} on 200 MNIST test digits" in text.stdout
 
 
-def test_evaluate_uses_the_default_model_when_none_is_named(fake_mnist_dir):
+def test_evaluate_uses_the_default_model_when_none_is_named(fake_mnist_dir, cli_here):
     from playground.digits.predict import load_default
 
-    result = cli("evaluate", "--data-dir", fake_mnist_dir, "--json")
+    result = cli_here("evaluate", "--data-dir", fake_mnist_dir, "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["model"] == "default"
