@@ -87,7 +87,12 @@ def test_a_runs_results_each_tab(phone, app_url):
     phone.get_by_text("Compare runs").wait_for(timeout=240_000)
     phone.locator("[data-testid=stPlotlyChart]").nth(2).wait_for()  # confusion, loss, accuracy
     assert_no_words_under_toolbars(phone)
-    tabs = {"Mistakes": "misclassified", "First layer": "units ranked", "Architecture": "hidden 1"}
+    tabs = {
+        "Mistakes": "misclassified",
+        "First layer": "units ranked",
+        "Each digit": "most like the average",
+        "Architecture": "hidden 1",
+    }
     for tab, shown in tabs.items():
         phone.get_by_role("tab", name=tab).tap()
         phone.get_by_text(shown).first.wait_for()

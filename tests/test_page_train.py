@@ -181,6 +181,16 @@ def test_a_short_run_shows_chart_metrics_comparison_and_downloads(app):
     assert live["figure"]["data"][3]["y"] == [100 * e.test_accuracy for e in record.epochs]
     assert live["fraction"] == 1.0 and live["label"].endswith("finished")
     assert at.dataframe  # the runs table
+    assert not any("blank canvas" in c.value for c in at.caption)  # "Each digit": closed, not searched
+    at.session_state["results_tab"] = "Each digit"  # what choosing the tab does
+    at.run()
+    captions = [[img.caption for img in image.proto.imgs] for image in at.get("image")]
+    network = next(c for c in captions if c[0].startswith("its 0 ("))
+    assert [c.split(" (")[0] for c in network] == [f"its {d}" for d in range(10)]
+    assert [f"average {d}" for d in range(10)] in captions
+    assert any(
+        " of its 10 pictures are most like the average of their own digit" in c.value for c in at.caption
+    )
     labels = [d.proto.label for d in at.get("download_button")]
     assert any("PyTorch code" in label for label in labels) and any(
         "Model of Run 1" in label for label in labels

@@ -13,6 +13,7 @@ from playground.core.config import RunConfig
 from playground.core.model import architecture_rows, parameter_count
 from playground.hosting.runs import RunHistory, RunRecord
 from ui.first_layer import first_layer
+from ui.ideal_digits import ideal_digits
 
 GALLERY_SIZE = 24
 
@@ -32,8 +33,11 @@ def results(history: RunHistory) -> None:
     cols[4].metric("Epochs done", f"{record.done.epochs_completed}/{record.config.epochs}")
     if record.placed is not None:  # the Ray backend: which of the cluster's machines trained it
         st.caption(f"Trained on the Ray cluster, node {record.placed.node[:8]}.")
-    confusion_tab, mistakes_tab, first_layer_tab, architecture_tab = st.tabs(
-        ["Confusion matrix", "Mistakes", "First layer", "Architecture"]
+    # The tabs rerun the page when one is chosen: "Each digit" searches only when it is open.
+    confusion_tab, mistakes_tab, first_layer_tab, each_digit_tab, architecture_tab = st.tabs(
+        ["Confusion matrix", "Mistakes", "First layer", "Each digit", "Architecture"],
+        key="results_tab",
+        on_change="rerun",
     )
     with confusion_tab:
         st.plotly_chart(figures.training.confusion_figure(evaluation.confusion), key=f"confusion-{record.id}")
@@ -45,6 +49,9 @@ def results(history: RunHistory) -> None:
         _mistakes(record)
     with first_layer_tab:
         first_layer(record.model, key=str(record.id))
+    if each_digit_tab.open:
+        with each_digit_tab:
+            ideal_digits(record.model, record.test_images, record.test_labels)
     with architecture_tab:
         st.table(pd.DataFrame(architecture_rows(record.config)), hide_index=True)  # to read: no toolbar
         st.caption(export.summary(record.config))

@@ -1,0 +1,58 @@
+"""What a network thinks each digit looks like (playground.digits.ideal), beside the average test
+digit of each kind: a results tab of the train page."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from playground.core.model import MLP
+from playground.digits import ideal
+
+WIDTH = 84  # px a picture: ten in a row on a wide screen, four on a phone (as the mistakes)
+
+
+def ideal_digits(model: MLP, test_images, test_labels) -> None:
+    found = ideal.known(model)
+    if found is None:
+        bar = st.progress(0.0, text="Asking the network what each digit looks like…")
+        found = ideal.ideal_digits(model, progress=bar.progress)
+        bar.empty()
+    st.caption(
+        "For each digit, the picture this network scores highest. Each starts as a blank canvas; "
+        f"{ideal.STEPS} times, autograd gives the gradient of the digit's score with respect to "
+        "the 784 pixels (as on the Draw page's “which pixels made it say 7”) and the pixels move "
+        "a little along it, then blur slightly and shift by a pixel or two, so that only strokes "
+        "that work anywhere survive, and each unit of ink costs a little score. Under each: how "
+        "sure the network is of it."
+    )
+    st.image(
+        [_picture(found.pixels[digit]) for digit in range(ideal.DIGITS)],
+        width=WIDTH,
+        caption=[f"its {digit} ({found.confidence(digit):.0%})" for digit in range(ideal.DIGITS)],
+    )
+    if test_images is None:
+        return
+    averages = ideal.average_digits(test_images, test_labels)
+    nearest = ideal.resemblance(found.pixels, averages).argmax(axis=1)
+    own = [digit for digit in range(ideal.DIGITS) if nearest[digit] == digit]
+    st.caption("The average of the test set's digits of each kind, for comparison:")
+    st.image(
+        [_picture(averages[digit]) for digit in range(ideal.DIGITS)],
+        width=WIDTH,
+        caption=[f"average {digit}" for digit in range(ideal.DIGITS)],
+    )
+    st.caption(
+        f"{len(own)} of its 10 pictures are most like the average of their own digit (by the "
+        "cosine similarity of the ink); an untrained network's are shapeless blotches, none like "
+        "its digit, of which it is barely surer than chance. Little ink in a picture means the "
+        "network tells that digit mostly by where ink is *not*. Seen here: networks trained on "
+        "MNIST as it is draw thick blobs; the shipped default model, trained with augmentation "
+        "(the *Augmented* preset), draws thin strokes."
+    )
+
+
+def _picture(pixels: np.ndarray) -> np.ndarray:
+    """0–1 ink → an 8-bit grey picture, white on black as MNIST's digits are, its brightest pixel
+    white (the search's ink cost leaves faint strokes that would be hard to see as they are)."""
+    return (np.clip(pixels / max(float(pixels.max()), 1e-6), 0, 1) * 255).astype(np.uint8)
