@@ -100,7 +100,7 @@ def test_resemblance_is_the_cosine_of_the_ink():
 @pytest.mark.slow
 def test_a_trained_networks_pictures_look_like_its_digits(real_mnist_dir, found):
     """The default model's pictures are nearest their own digit's average test digit (8 of 10
-    measured); an untrained network's pictures are like none of them (0 of 10 measured)."""
+    measured, three seeds: 7–8); an untrained network's are not (1 of 10, three seeds)."""
     images, labels = data.load_test_images(real_mnist_dir)
     averages = ideal.average_digits(images, labels)
 

@@ -44,8 +44,8 @@ def ideal_digits(model: MLP, test_images, test_labels) -> None:
     )
     st.caption(
         f"{len(own)} of its 10 pictures are most like the average of their own digit (by the "
-        "cosine similarity of the ink); an untrained network's are shapeless blotches, none like "
-        "its digit, of which it is barely surer than chance. Little ink in a picture means the "
+        "cosine similarity of the ink); an untrained network's are shapeless blotches, of which it "
+        "is barely surer than chance. Little ink in a picture means the "
         "network tells that digit mostly by where ink is *not*. Seen here: networks trained on "
         "MNIST as it is draw thick blobs; the shipped default model, trained with augmentation "
         "(the *Augmented* preset), draws thin strokes."

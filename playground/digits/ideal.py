@@ -11,8 +11,8 @@ ink (without it, a network trained without augmentation fills the canvas with bl
 is the digit's logit minus the mean of the ten: the log-probability saturates at 0 once the digit
 is sure, and its gradient with it.
 
-All ten digits are found together as one batch of ten: 150 steps take 0.5 s on one CPU thread
-for the tutorial's network, 1.7 s for the widest a run may have (4 × 1024). The result is kept
+All ten digits are found together as one batch of ten: 150 steps take 0.2–0.3 s on one CPU
+thread for the tutorial's network, 1.2 s for the widest a run may have (4 × 1024). The result is kept
 for as long as its model lives; one search runs at a time in a process.
 """
 
