@@ -12,7 +12,7 @@ from playground.core import data, system
 from playground.core.first_layer import first_layer_weights, units_by_strength
 from playground.digits import predict
 from playground.hosting.settings import is_local
-from ui import backend_notice, session
+from ui import backend_notice, ideal_digits, session
 
 st.title("🔥 PyTorch Playground")
 st.markdown(
@@ -30,6 +30,12 @@ st.image(
     caption=f"What the network learns: 16 of its first layer's {len(pictures)} units, each one's 784 "
     "weights as the 28×28 picture it looks for (red: ink there makes it fire; blue: holds it "
     "back). Train it on the Train page and watch them form.",
+)
+st.image(
+    figures.inside.digits_strip(ideal_digits.found_for(model).pixels),
+    caption="What it thinks each digit looks like, 0 to 9: for each, the picture the network scores "
+    "highest, found by autograd from a blank canvas. Every run you train shows its own (its "
+    "results' “Each digit” tab).",
 )
 
 info = system.device_info()

@@ -23,6 +23,11 @@ def test_home_page_renders(page, app_url):
     size = picture.evaluate("img => [img.naturalWidth, img.naturalHeight]")
     assert size == [4 * (8 * 29 - 1), 4 * (2 * 29 - 1)]  # 28 px tiles, 1 px apart, 4× as large
     assert page.get_by_text("What the network learns").count() == 1
+    # Then what it thinks each digit looks like: ten 28 px pictures in a row, 1 px apart, 4× as large.
+    strip = page.locator("[data-testid='stImage'] img").nth(1)
+    expect(strip).to_have_js_property("complete", True)
+    assert strip.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [4 * (10 * 29 - 1), 4 * 28]
+    assert page.get_by_text("What it thinks each digit looks like").count() == 1
     # A visitor learns that MNIST is there, never where (the server's paths are the operator's).
     assert page.get_by_text("Found on this server").count() == 1
     assert page.get_by_text("fake-mnist").count() == 0

@@ -1,23 +1,29 @@
 """What a network thinks each digit looks like (playground.digits.ideal), beside the average test
-digit of each kind: a results tab of the train page."""
+digit of each kind: a results tab of the train page (and the default model's on the home page)."""
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
+from playground import figures
 from playground.core.model import MLP
 from playground.digits import ideal
 
 WIDTH = 84  # px a picture: ten in a row on a wide screen, four on a phone (as the mistakes)
 
 
-def ideal_digits(model: MLP, test_images, test_labels) -> None:
+def found_for(model: MLP) -> ideal.IdealDigits:
+    """The model's pictures, with a progress bar while they are searched for (the first time)."""
     found = ideal.known(model)
     if found is None:
         bar = st.progress(0.0, text="Asking the network what each digit looks like…")
         found = ideal.ideal_digits(model, progress=bar.progress)
         bar.empty()
+    return found
+
+
+def ideal_digits(model: MLP, test_images, test_labels) -> None:
+    found = found_for(model)
     st.caption(
         "For each digit, the picture this network scores highest. Each starts as a blank canvas; "
         f"{ideal.STEPS} times, autograd gives the gradient of the digit's score with respect to "
@@ -27,7 +33,7 @@ def ideal_digits(model: MLP, test_images, test_labels) -> None:
         "sure the network is of it."
     )
     st.image(
-        [_picture(found.pixels[digit]) for digit in range(ideal.DIGITS)],
+        [figures.inside.ink_picture(found.pixels[digit]) for digit in range(ideal.DIGITS)],
         width=WIDTH,
         caption=[f"its {digit} ({found.confidence(digit):.0%})" for digit in range(ideal.DIGITS)],
     )
@@ -38,7 +44,7 @@ def ideal_digits(model: MLP, test_images, test_labels) -> None:
     own = [digit for digit in range(ideal.DIGITS) if nearest[digit] == digit]
     st.caption("The average of the test set's digits of each kind, for comparison:")
     st.image(
-        [_picture(averages[digit]) for digit in range(ideal.DIGITS)],
+        [figures.inside.ink_picture(averages[digit]) for digit in range(ideal.DIGITS)],
         width=WIDTH,
         caption=[f"average {digit}" for digit in range(ideal.DIGITS)],
     )
@@ -50,9 +56,3 @@ def ideal_digits(model: MLP, test_images, test_labels) -> None:
         "MNIST as it is draw thick blobs; the shipped default model, trained with augmentation "
         "(the *Augmented* preset), draws thin strokes."
     )
-
-
-def _picture(pixels: np.ndarray) -> np.ndarray:
-    """0–1 ink → an 8-bit grey picture, white on black as MNIST's digits are, its brightest pixel
-    white (the search's ink cost leaves faint strokes that would be hard to see as they are)."""
-    return (np.clip(pixels / max(float(pixels.max()), 1e-6), 0, 1) * 255).astype(np.uint8)

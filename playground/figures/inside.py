@@ -43,6 +43,20 @@ def weights_image(pictures: np.ndarray, units: list[int], columns: int = 8, scal
     return np.repeat(np.repeat(rgb.round().astype(np.uint8), scale, axis=0), scale, axis=1)
 
 
+def ink_picture(pixels: np.ndarray) -> np.ndarray:
+    """0–1 ink (28, 28) → an 8-bit grey picture, white on black as MNIST's digits are, its
+    brightest pixel white (a search with an ink cost leaves faint strokes, hard to see as they are)."""
+    return (np.clip(pixels / max(float(pixels.max()), 1e-6), 0, 1) * 255).astype(np.uint8)
+
+
+def digits_strip(pictures: np.ndarray, scale: int = 4) -> np.ndarray:
+    """(N, 28, 28) ink pictures in one row, 1 px light grey apart, `scale`× as large: one image."""
+    gap = np.full((28, 1), 235, np.uint8)
+    tiles = [part for picture in pictures for part in (ink_picture(picture), gap)][:-1]
+    row = np.concatenate(tiles, axis=1)
+    return np.repeat(np.repeat(row, scale, axis=0), scale, axis=1)
+
+
 def weights_figure(pictures: np.ndarray, units: list[int], title: str, columns: int = 8) -> go.Figure:
     grid, owner = weights_grid(pictures, units, columns)
     limit = float(np.nanmax(np.abs(grid))) or 1.0
