@@ -40,8 +40,7 @@ def ideal_digits(model: MLP, test_images, test_labels) -> None:
     if test_images is None:
         return
     averages = ideal.average_digits(test_images, test_labels)
-    nearest = ideal.resemblance(found.pixels, averages).argmax(axis=1)
-    own = [digit for digit in range(ideal.DIGITS) if nearest[digit] == digit]
+    own = ideal.own_digits(found.pixels, averages)
     st.caption("The average of the test set's digits of each kind, for comparison:")
     st.image(
         [figures.inside.ink_picture(averages[digit]) for digit in range(ideal.DIGITS)],
@@ -50,8 +49,8 @@ def ideal_digits(model: MLP, test_images, test_labels) -> None:
     )
     st.caption(
         f"{len(own)} of its 10 pictures are most like the average of their own digit (by the "
-        "cosine similarity of the ink); an untrained network's are shapeless blotches, of which it "
-        "is barely surer than chance. Little ink in a picture means the "
+        "cosine similarity of the ink); an untrained network's stay blank, as no ink raises a "
+        "digit's score by more than the ink costs. Little ink in a picture means the "
         "network tells that digit mostly by where ink is *not*. Seen here: networks trained on "
         "MNIST as it is draw thick blobs; the shipped default model, trained with augmentation "
         "(the *Augmented* preset), draws thin strokes."

@@ -86,6 +86,13 @@ def resemblance(pictures: np.ndarray, averages: np.ndarray) -> np.ndarray:
     return (rows @ columns.T).numpy()
 
 
+def own_digits(pictures: np.ndarray, averages: np.ndarray) -> list[int]:
+    """The digits whose picture is most like their own average digit. A blank picture (what an
+    untrained network gives: no ink raises its score by more than the ink costs) is like none."""
+    nearest = resemblance(pictures, averages).argmax(axis=1)
+    return [digit for digit in range(len(pictures)) if pictures[digit].max() > 0 and nearest[digit] == digit]
+
+
 def search(model: MLP, steps: int = STEPS, seed: int = 0, progress: Progress | None = None) -> IdealDigits:
     """The search itself, without the cache. Leaves `model` as it was: its mode, its parameters,
     no `.grad` (the gradient goes to the pixels only; other visitors may be using the model).

@@ -45,8 +45,9 @@ def weights_image(pictures: np.ndarray, units: list[int], columns: int = 8, scal
 
 def ink_picture(pixels: np.ndarray) -> np.ndarray:
     """0–1 ink (28, 28) → an 8-bit grey picture, white on black as MNIST's digits are, its
-    brightest pixel white (a search with an ink cost leaves faint strokes, hard to see as they are)."""
-    return (np.clip(pixels / max(float(pixels.max()), 1e-6), 0, 1) * 255).astype(np.uint8)
+    brightest pixel white (a search with an ink cost leaves faint strokes, hard to see as they
+    are) unless it is fainter than 0.1: a trace of ink is not blown up into a picture."""
+    return (np.clip(pixels / max(float(pixels.max()), 0.1), 0, 1) * 255).astype(np.uint8)
 
 
 def digits_strip(pictures: np.ndarray, scale: int = 4) -> np.ndarray:
