@@ -35,9 +35,9 @@ STEPS = 150  # the shapes have formed by 100 (measured on the default model); 15
 RATE = 0.05  # Adam's step, in pixel units (0 = no ink, 1 = full ink)
 SHIFT = 2  # px: the random shift before each step
 START_INK = 0.02  # the canvas starts with up to this much ink, at random: a blank one has no gradient
-INK_COST = 0.03  # score lost per unit of ink (a full pixel); measured: 0 filled non-augmented
-# models' pictures with blobs (the least sure digit at 11–25%), 0.05 thinned the default model's
-# to broken strokes, 0.03 is between (least sure: 57–99% over four models)
+INK_COST = 0.03  # score lost per unit of ink (a full pixel); measured on four models: 0 filled
+# non-augmented models' pictures with blobs (two were as little as 11% and 25% sure of one), 0.05
+# broke the default model's strokes up, 0.03 is between (the least sure: 57–99%)
 DIGITS = 10
 
 Progress = Callable[[float], None]
