@@ -14,7 +14,7 @@ from streamlit_drawable_canvas import st_canvas  # raises outside `streamlit run
 from playground import figures
 from playground.core import checkpoint, data
 from playground.digits import alike, digit_map, predict, preprocessing, saliency
-from ui import session
+from ui import ideal_digits, session
 
 CANVAS = 280  # px; a digit drawn to fill it is shrunk about 10× to MNIST's 20 px box
 STROKE = 18  # shrunk 10×, a stroke is about 2 px wide: MNIST's pen
@@ -188,7 +188,11 @@ def explanation() -> None:
         (steps.scaled, f"Shrunk to fit 20×20 ({steps.scaled.shape[1]}×{steps.scaled.shape[0]})"),
         (steps.centred, "Centred by mass in 28×28: the model's input"),
     ]
-    st.image(  # one list: a row on a wide screen, two rows of two on a phone (not four stacked)
+    # Beside what it sees, what it looks for: the picture it scores highest as the answer's digit.
+    digit = result.prediction.digit
+    looked_for = ideal_digits.found_for(source.model).pixels[digit]
+    pictures.append((figures.inside.ink_picture(looked_for) / 255.0, f"What it looks for in a {digit}"))
+    st.image(  # one list: a row on a wide screen, rows of two on a phone (not five stacked)
         [preprocessing.enlarge(pixels, 140) for pixels, _ in pictures],
         caption=[caption for _, caption in pictures],
         width=140,

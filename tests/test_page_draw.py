@@ -54,6 +54,7 @@ def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
         "Shrunk to fit 20×20",
     ]
     assert pictures[0][3].startswith("Centred by mass in 28×28")
+    assert pictures[0][4] == "What it looks for in a 7"  # the model's own picture of its answer
     assert len(pictures[1]) == len(pictures[2]) == 6
     assert any("ms on the server" in c.value for c in at.caption)
     rows = [m.value for m in at.markdown if m.value.startswith(("**As the network", "**As pixels"))]
