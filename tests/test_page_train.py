@@ -202,6 +202,13 @@ def test_a_short_run_shows_chart_metrics_comparison_and_downloads(app):
     assert at.multiselect(key="compare_runs").value == [
         r.id for r in history.records
     ]  # new runs join the overlay
+    assert not [i for i in at.get("image") if i.proto.imgs[0].caption.startswith("Run ")]  # closed
+    at.session_state["compare_digits"] = True  # opening "What each run thinks each digit looks like"
+    at.run()
+    rows = [image.proto.imgs[0].caption for image in at.get("image")]
+    rows = [row for row in rows if row.startswith("Run ")]
+    assert [row.split(":")[0] for row in rows] == ["Run 1", "Run 2"], rows
+    assert all("64 → 32, not augmented" in row for row in rows), rows
     at.selectbox(key="delete_run").set_value(history.records[0].id).run()
     button(at, "🗑 Delete").click().run()
     assert [r.name for r in at.session_state["run_history"].records] == ["Run 2"]

@@ -13,7 +13,7 @@ from playground.core.config import RunConfig
 from playground.core.model import architecture_rows, parameter_count
 from playground.hosting.runs import RunHistory, RunRecord
 from ui.first_layer import first_layer
-from ui.ideal_digits import ideal_digits
+from ui.ideal_digits import found_for, ideal_digits
 
 GALLERY_SIZE = 24
 
@@ -104,11 +104,33 @@ def compare(history: RunHistory) -> None:
         left, right = st.columns(2)  # one under the other on a phone
         left.plotly_chart(loss, key="compare-loss")
         right.plotly_chart(accuracy, key="compare-accuracy")
+    _compare_digits(history, chosen)
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     victim = left.selectbox("Delete a run", list(names), format_func=names.get, key="delete_run")
     if right.button("🗑 Delete", width="stretch") and victim is not None:
         history.delete(victim)
         st.rerun()
+
+
+def _compare_digits(history: RunHistory, chosen: list[int]) -> None:
+    """The overlaid runs' pictures of each digit, one row a run: what a setting (augmentation
+    above all) changes in what a network looks for. Searched only while the expander is open."""
+    section = st.expander(
+        "What each run thinks each digit looks like", key="compare_digits", on_change="rerun"
+    )
+    if not section.open:
+        return
+    with section:
+        runs = [r for r in reversed(history.trained()) if r.id in chosen]  # oldest first, as overlaid
+        if not runs:
+            st.caption("Overlay a finished run to see its pictures here.")
+        for record in runs:
+            augment = f"augmented {record.config.augment:g}" if record.config.augment else "not augmented"
+            st.image(
+                figures.inside.digits_strip(found_for(record.model).pixels, scale=3),
+                caption=f"{record.name}: {' → '.join(map(str, record.config.hidden))}, {augment}, "
+                f"{record.final_accuracy:.2%}",
+            )
 
 
 def _overlay_new_runs(run_ids: list[int]) -> None:
