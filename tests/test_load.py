@@ -20,11 +20,10 @@ def test_three_concurrent_sessions_train_and_draw_without_errors(fake_mnist_dir)
         pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium (bash run.sh test does this)")
     # A subprocess: the script runs its own asyncio loop, which must not meet the sync Playwright
     # of the other browser tests in this pytest process.
-    # The tutorial's network at batch 8 for 15 epochs on the small MNIST: 1,125 steps, 9-20 s a
-    # run while three browsers draw their live charts on the same 2 cores (0.6-1.3 s an epoch), so
-    # the runs behind it wait many of the script's 0.5 s looks at the page. At batch 64 (250
-    # steps, about 1 s) CI once saw no queue place at all: the runs ahead had ended before the
-    # pages drew their place.
+    # The tutorial's network at batch 8 for 50 epochs: 3,800 steps, 8-16 s a run on the small
+    # MNIST of a quiet 2-core machine, so the runs behind it wait many of the script's 0.5 s looks
+    # at the page. At batch 64 (250 steps, about 1 s) CI once saw no queue place at all: the runs
+    # ahead had ended before the pages drew their place.
     done = subprocess.run(
         [
             sys.executable,
@@ -34,7 +33,7 @@ def test_three_concurrent_sessions_train_and_draw_without_errors(fake_mnist_dir)
             "--data-dir",
             str(fake_mnist_dir),
             "--query",
-            "batch_size=8&epochs=15",
+            "batch_size=8&epochs=50",
             "--timeout",
             "400",
             "--json",
