@@ -39,3 +39,23 @@ def as_picture(ink: np.ndarray, kind: str) -> np.ndarray:
     if kind == "black-on-white":
         return np.dstack([255 - level] * 3)
     return level
+
+
+def draw_number(
+    digits: list[int], size: tuple[int, int] = (320, 150), height: int = 100, gap: int = 16
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """(H, W) float32 ink of `digits` (each one of SHAPES) written side by side `gap` px apart,
+    each `height` px tall, and where each was put: its (left, right) columns."""
+    canvas = np.zeros((size[1], size[0]), np.float32)
+    left, spans = gap, []
+    for digit in digits:
+        ink = draw_digit(digit)
+        rows, cols = np.nonzero(ink > 0)
+        ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+        width = max(1, round(ink.shape[1] * height / ink.shape[0]))
+        small = np.asarray(Image.fromarray(ink).resize((width, height), Image.Resampling.BOX))
+        top = (size[1] - height) // 2
+        canvas[top : top + height, left : left + width] = np.clip(small, 0, 1)
+        spans.append((left, left + width))
+        left += width + gap
+    return canvas, spans

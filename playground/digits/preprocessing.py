@@ -66,7 +66,11 @@ def ink(image: np.ndarray) -> np.ndarray:
 
 def preprocess(image: np.ndarray) -> Preprocessed:
     """Any image of one digit → the 28×28 MNIST-style input the model expects."""
-    amount = ink(image)
+    return preprocess_ink(ink(image))
+
+
+def preprocess_ink(amount: np.ndarray) -> Preprocessed:
+    """(H, W) ink 0..1 of one digit → the 28×28 MNIST-style input (the steps after `ink`)."""
     bbox = _bounding_box(amount)
     if bbox is None or _too_little(amount, bbox):
         blank = np.zeros((FIELD, FIELD), np.float32)

@@ -1,0 +1,176 @@
+"""A number written on a wide canvas → its digits, left to right, each read by the network.
+
+The network reads one digit at a time, so a number is cut into digits first. Each connected
+stroke of ink is a piece, found on a grid of 4 px cells (so a stroke's antialiased fringe, or a
+pen lifted a hair's breadth, does not split it). Pieces that overlap left to right by half the
+narrower one's width are one digit: a 4 or a 5 drawn in two strokes, a 7 with a bar. The digits
+are those groups sorted by their left edge. Digits that touch are one piece, so the page asks for
+a little space between them. Each digit's own ink (its neighbours' removed) then goes through
+the one-digit preprocessing: crop, shrink into the 20 px box, centre by mass.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from playground.core.model import MLP
+from playground.digits import predict, preprocessing
+
+CELL = 2  # px: ink closer than this is one stroke
+MIN_OVERLAP = 0.5  # of the narrower piece's width: pieces above each other are one digit
+MAX_DIGITS = 12  # a bound on a visitor's drawing: more marks than this are not read
+MAX_PIECES = 4 * MAX_DIGITS  # more strokes than this are a scribble: not grouped (quadratic)
+MAX_INK_CELLS = 8000  # inked 2 px cells: two thirds of a 320×150 canvas, more ink than any number
+SPECK_CELLS = 6  # a group shorter and narrower than this many cells (12 px) is a speck, not a digit
+
+
+@dataclass(frozen=True)
+class Digit:
+    """One digit cut from the drawing."""
+
+    box: tuple[int, int, int, int]  # (top, left, bottom, right) in the drawing, exclusive end
+    ink: np.ndarray  # (h, w) float32 0..1: this digit's ink inside its box, its neighbours' removed
+
+
+@dataclass(frozen=True)
+class ReadDigit:
+    digit: Digit
+    processed: preprocessing.Preprocessed
+    prediction: predict.Prediction
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the network reads in a drawing of a number."""
+
+    ink: np.ndarray  # (H, W) float32 0..1: the whole drawing
+    digits: list[ReadDigit]  # left to right
+    too_many: bool  # more than MAX_DIGITS marks (or a scribble): nothing read
+
+    @property
+    def text(self) -> str:
+        return "".join(str(d.prediction.digit) for d in self.digits)
+
+    @property
+    def least_sure(self) -> ReadDigit | None:
+        return min(self.digits, key=lambda d: d.prediction.confidence, default=None)
+
+
+def read(model: MLP, image: np.ndarray) -> Reading:
+    """An RGBA/RGB/grey drawing of a number → each digit's preprocessing and answer, left to right."""
+    amount = preprocessing.ink(image)
+    digits = split(amount)
+    if digits is None:
+        return Reading(amount, [], too_many=True)
+    read_digits = []
+    for digit in digits:
+        processed = preprocessing.preprocess_ink(digit.ink)
+        read_digits.append(ReadDigit(digit, processed, predict.predict(model, processed.model_input)))
+    return Reading(amount, read_digits, too_many=False)
+
+
+def split(amount: np.ndarray) -> list[Digit] | None:
+    """(H, W) ink 0..1 → its digits, left to right; None when there are more than MAX_DIGITS (or
+    so much ink that finding them would be a visitor's way to keep the server busy)."""
+    cells = _cells(amount)
+    if int(cells.sum()) > MAX_INK_CELLS:
+        return None
+    pieces = _pieces(cells)
+    if len(pieces) > MAX_PIECES:
+        return None
+    groups = [g for g in _group(pieces) if not _speck(g)]
+    if len(groups) > MAX_DIGITS:
+        return None
+    labels = np.zeros(cells.shape, np.int32)
+    for number, group in enumerate(groups, start=1):
+        for piece in group:
+            rows, cols = zip(*piece, strict=True)
+            labels[rows, cols] = number
+    # Cells back to pixels: each pixel belongs to its cell's group, and the faint fringe of a
+    # stroke's edge (in cells next to its own) to that stroke's.
+    h, w = amount.shape
+    pixel_labels = np.repeat(np.repeat(_widen(labels), CELL, axis=0), CELL, axis=1)[:h, :w]
+    digits = []
+    for number, group in enumerate(groups, start=1):
+        top, left, bottom, right = (side * CELL for side in _extent(group))
+        box = (top, left, min(bottom, h), min(right, w))
+        window = (slice(box[0], box[2]), slice(box[1], box[3]))
+        own = np.where(pixel_labels[window] == number, amount[window], 0.0).astype(np.float32)
+        digits.append(Digit(box, own))
+    return sorted(digits, key=lambda d: d.box[1])
+
+
+def _cells(amount: np.ndarray) -> np.ndarray:
+    """(H, W) ink → (H/CELL, W/CELL) bool: the cells that hold ink (above the fringe's level)."""
+    h, w = amount.shape
+    padded = np.zeros((-(-h // CELL) * CELL, -(-w // CELL) * CELL), np.float32)
+    padded[:h, :w] = amount
+    blocks = padded.reshape(padded.shape[0] // CELL, CELL, padded.shape[1] // CELL, CELL)
+    return blocks.max(axis=(1, 3)) > preprocessing.INK_THRESHOLD
+
+
+def _widen(labels: np.ndarray) -> np.ndarray:
+    """Unlabelled cells next to a labelled one take its label (the largest, where two meet)."""
+    padded = np.pad(labels, 1)
+    h, w = labels.shape
+    around = np.max([padded[r : r + h, c : c + w] for r in range(3) for c in range(3)], axis=0)
+    return np.where(labels > 0, labels, around)
+
+
+def _pieces(cells: np.ndarray) -> list[list[tuple[int, int]]]:
+    """The connected groups of inked cells (8 neighbours), each a list of (row, col)."""
+    seen = np.zeros(cells.shape, bool)
+    pieces = []
+    for start in zip(*np.nonzero(cells), strict=True):
+        if seen[start]:
+            continue
+        seen[start] = True
+        piece, frontier = [], deque([start])
+        while frontier:
+            row, col = frontier.popleft()
+            piece.append((int(row), int(col)))
+            for r in range(max(row - 1, 0), min(row + 2, cells.shape[0])):
+                for c in range(max(col - 1, 0), min(col + 2, cells.shape[1])):
+                    if cells[r, c] and not seen[r, c]:
+                        seen[r, c] = True
+                        frontier.append((r, c))
+        pieces.append(piece)
+    return pieces
+
+
+def _group(pieces: list[list[tuple[int, int]]]) -> list[list[list[tuple[int, int]]]]:
+    """Pieces that overlap left to right (by MIN_OVERLAP of the narrower) → one group each.
+    Merging widens a group, so merge until nothing more overlaps."""
+    groups = [([piece], _extent([piece])) for piece in pieces]
+    while pair := _overlapping(groups):
+        (first, a), (second, b) = groups[pair[0]], groups.pop(pair[1])
+        joined = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+        groups[pair[0]] = (first + second, joined)
+    return [members for members, _ in groups]
+
+
+def _overlapping(groups: list) -> tuple[int, int] | None:
+    """The first two groups (by index) whose extents overlap enough to be one digit."""
+    pairs = itertools.combinations(range(len(groups)), 2)
+    return next(((i, j) for i, j in pairs if _overlap(groups[i][1], groups[j][1])), None)
+
+
+def _extent(group: list[list[tuple[int, int]]]) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) in cells, exclusive end."""
+    rows = [r for piece in group for r, _ in piece]
+    cols = [c for piece in group for _, c in piece]
+    return min(rows), min(cols), max(rows) + 1, max(cols) + 1
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    shared = min(a[3], b[3]) - max(a[1], b[1])
+    return shared >= MIN_OVERLAP * min(a[3] - a[1], b[3] - b[1])
+
+
+def _speck(group: list[list[tuple[int, int]]]) -> bool:
+    top, left, bottom, right = _extent(group)
+    return max(bottom - top, right - left) < SPECK_CELLS
