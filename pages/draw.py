@@ -1,7 +1,8 @@
-"""Draw a digit: the canvas, the MNIST-style preprocessing steps, and a model's answer.
+"""Draw a digit, or a number: the canvas, the MNIST-style preprocessing steps, and a model's answer.
 
-The logic lives in playground.digits: preprocessing (drawing → model input) and predict (models,
-answers).
+The logic lives in playground.digits: preprocessing (drawing → model input), predict (models,
+answers), number (a number cut into digits); the page's parts in ui/ (drawing_pad, draw_models,
+most_alike, number_reading).
 """
 
 import streamlit as st
@@ -9,156 +10,41 @@ import streamlit as st
 from ui import shell
 
 shell.run_inside_app()
-from streamlit_drawable_canvas import st_canvas  # raises outside `streamlit run`/AppTest: page only
 
 from playground import figures
-from playground.core import checkpoint, data
-from playground.digits import alike, digit_map, predict, preprocessing, saliency
-from ui import ideal_digits, session
+from playground.digits import predict, preprocessing, saliency
+from ui import draw_models, drawing_pad, ideal_digits, most_alike, number_reading
 
-CANVAS = 280  # px; a digit drawn to fill it is shrunk about 10× to MNIST's 20 px box
-STROKE = 18  # shrunk 10×, a stroke is about 2 px wide: MNIST's pen
-# Tests put an (H, W, 4) uint8 image here: AppTest renders the canvas but cannot draw on it.
-SYNTHETIC_IMAGE_KEY = "draw_synthetic_image"
-INITIAL_DRAWING_KEY = "draw_initial"  # what Undo puts on the canvas
-
-st.title("✏️ Draw a digit")
-st.markdown(
-    "Draw one digit, large or small, anywhere on the canvas. It is turned into a 28×28 image the "
-    "way MNIST's digits were made (crop, shrink to fit 20×20, centre by mass) and classified."
+ONE_DIGIT = drawing_pad.Pad(
+    "draw", 280, 280, stroke=18, pen_help="18 px on this 280 px canvas draws MNIST-like strokes."
+)
+# Wide enough for four or five digits, and narrow enough for a phone 360 px wide: a canvas wider
+# than the screen makes the page scroll sideways, and the browser takes a finger's stroke that
+# starts leftwards for that scroll (seen in Chromium at 390 px with a 360 px canvas).
+NUMBER = drawing_pad.Pad(
+    "number", 320, 150, stroke=12, pen_help="12 px draws MNIST-like strokes in digits about 110 px tall."
 )
 
+st.title("✏️ Draw a digit")
+# Only the open tab's content runs (the tabs rerun the page when one is chosen).
+one_digit_tab, number_tab = st.tabs(["One digit", "A number"], key="draw_mode", on_change="rerun")
 
-def clear_canvas() -> None:
-    # A new key mounts a fresh, empty canvas.
-    st.session_state["draw_canvas_version"] = st.session_state.get("draw_canvas_version", 0) + 1
-    st.session_state.pop(SYNTHETIC_IMAGE_KEY, None)
-    st.session_state.pop(INITIAL_DRAWING_KEY, None)
-
-
-def undo_stroke(canvas_key: str) -> None:
-    """The canvas's own undo is in a toolbar that shows on hover: a finger never sees it. This
-    gives the canvas its drawing less the last stroke. It reads the strokes the click brought
-    (the canvas's state, as st_canvas itself reads it), not the page's last run, which may not
-    have seen the latest stroke yet."""
-    try:
-        objects = list(st.session_state[canvas_key]["drawing"]["raw"]["objects"])
-    except (KeyError, TypeError):  # no stroke yet, or a state this page does not know: keep all
-        return
-    undone = st.session_state.get("draw_undone", 0) + 1
-    st.session_state["draw_undone"] = undone
-    # The canvas redraws when its initial drawing changes; the count makes each undo a change.
-    st.session_state[INITIAL_DRAWING_KEY] = {"objects": objects[:-1], "undone": undone}
+# While a run trains, the answers are asked again every second, so that a learner watches their
+# drawing's answer firm up epoch by epoch. The canvas stays outside them: a redraw must not touch
+# a drawing.
+EVERY = 1.0 if draw_models.training() else None
 
 
-def uploaded_source() -> predict.ModelSource | None:
-    """The checkpoint from the uploader, read once per file; a bad file shows why."""
-    file = st.file_uploader(
-        "Use a checkpoint file (.pt) instead",
-        type=["pt", "pth"],
-        max_upload_size=checkpoint.MAX_BYTES // (1024 * 1024),
-        help="A model saved by the Train page or `python -m playground train --out`.",
-    )
-    if file is None:
-        st.session_state.pop("draw_upload", None)  # the file was removed: forget it
-        return None
-    cached = st.session_state.get("draw_upload")
-    if cached is not None and cached[0] == file.file_id:
-        return cached[1]
-    try:
-        source = predict.upload_source(file.getvalue(), file.name)
-    except checkpoint.CheckpointError as err:
-        st.error(f"Cannot use {file.name}: {err}.")
-        return None
-    st.session_state["draw_upload"] = (file.file_id, source)
-    return source
-
-
-col_canvas, col_answer = st.columns([1, 1.3], gap="large")
-
-with col_canvas:
-    st.caption("Mouse, pen or finger.")
-    st.space("small")  # room for the canvas's toolbar, which floats above it on hover
-    canvas_key = f"draw_canvas_{st.session_state.get('draw_canvas_version', 0)}"
-    canvas = st_canvas(
-        stroke_width=st.session_state.get("draw_stroke", STROKE),
-        stroke_color="#FFFFFF",
-        background_color="#000000",  # MNIST's look: white ink on black
-        width=CANVAS,
-        height=CANVAS,
-        drawing_mode="freedraw",
-        initial_drawing=st.session_state.get(INITIAL_DRAWING_KEY),
-        return_image_data=True,
-        key=canvas_key,
-    )
-    strokes = len((canvas.json_data or {}).get("objects") or [])
-    buttons = st.container(horizontal=True, gap="small")
-    buttons.button(
-        "Undo stroke", on_click=undo_stroke, args=(canvas_key,), icon=":material/undo:", disabled=not strokes
-    )
-    buttons.button("Clear", on_click=clear_canvas, icon=":material/delete:")
-    st.slider(
-        "Pen width (px)",
-        8,
-        36,
-        STROKE,
-        key="draw_stroke",
-        help=f"{STROKE} px on this {CANVAS} px canvas draws MNIST-like strokes.",
-    )
-
-image = canvas.image_data
-if image is None:
-    image = st.session_state.get(SYNTHETIC_IMAGE_KEY)
-
-
-def training_source() -> predict.ModelSource | None:
-    """The run this session is training now, with the weights of its latest finished epoch."""
-    record = session.run_history().active
-    if record is None or record.epoch_model is None:
-        return None
-    epoch, model = record.epoch_model
-    return predict.training_source(record, epoch, model)
-
-
-def chosen_source(upload: predict.ModelSource | None) -> predict.ModelSource:
-    """The model the visitor picked (by its stable key), else the first choice."""
-    sources = predict.model_sources(session.run_history().trained(), upload, training_source())
-    by_key = {s.key: s for s in sources}
-    return by_key.get(st.session_state.get("draw_model"), sources[0])
-
-
-def classify(source: predict.ModelSource) -> predict.Classification | None:
+def classify(source: predict.ModelSource, image) -> predict.Classification | None:
     result = predict.classify(source.model, image) if image is not None else None
     return None if result is None or result.prediction is None else result
 
 
-# While a run trains, both parts of the answer are asked again every second, so that a learner
-# watches their digit's answer firm up epoch by epoch. The canvas stays outside them: a redraw
-# must not touch a drawing.
-EVERY = 1.0 if session.run_history().active else None
-
-
 @st.fragment(run_every=EVERY)
-def answer() -> None:
-    with st.expander("Which model answers", expanded=False):
-        upload = uploaded_source()
-        sources = predict.model_sources(session.run_history().trained(), upload, training_source())
-        labels = {s.key: s.label for s in sources}
-        picked = st.session_state.get("draw_model_picked") and st.session_state.get("draw_model") in labels
-        if not picked:  # nothing picked (or that run was deleted): the best choice answers
-            st.session_state["draw_model"] = sources[0].key
-        st.selectbox(
-            "Model",
-            list(labels),
-            format_func=labels.get,
-            key="draw_model",
-            on_change=lambda: st.session_state.update(draw_model_picked=True),
-            help="Your latest run answers by default (while one trains: its latest epoch); "
-            "the shipped model answers before you train one.",
-        )
-    source = chosen_source(upload)
+def answer(image) -> None:
+    source = draw_models.picked_source()
     st.caption(f"Answering: **{source.description}**.")
-    result = classify(source)
+    result = classify(source, image)
     if result is None:
         st.info("Draw a digit first: the model answers as soon as there is one on the canvas.")
         return
@@ -175,9 +61,9 @@ def answer() -> None:
 
 
 @st.fragment(run_every=EVERY)
-def explanation() -> None:
-    source = chosen_source(st.session_state.get("draw_upload", (None, None))[1])
-    result = classify(source)
+def explanation(image) -> None:
+    source = draw_models.chosen_source()
+    result = classify(source, image)
     if result is None:
         return
     steps = result.processed
@@ -198,7 +84,7 @@ def explanation() -> None:
         width=140,
     )
 
-    st.subheader(f"Which pixels made it say {result.prediction.digit}")
+    st.subheader(f"Which pixels made it say {digit}")
     st.caption(
         "Autograd on your drawing: the gradient of a digit's score with respect to the 28×28 input. "
         "Red pixels: more ink there would make the model surer of that digit; blue: less sure. The "
@@ -222,57 +108,38 @@ def explanation() -> None:
     st.caption("Each square is one unit after its activation; bright units fire for this drawing.")
     for i, layer in enumerate(result.prediction.activations, start=1):
         st.plotly_chart(figures.drawing.activation_figure(layer, i), key=f"draw_activations_{i}")
-    show_test_digits(source, steps.model_input, result.prediction.digit)
+    most_alike.test_digits_near(source, steps.model_input, digit)
 
 
-def show_test_digits(source: predict.ModelSource, model_input, digit: int) -> None:
-    """The drawing among MNIST's test digits: the most alike, and where it lands on a map."""
-    st.subheader("The test digits it finds most alike")
-    if not data.is_available(session.data_dir()):
-        st.caption("MNIST's test digits are not on this server, so there is nothing to compare with.")
-        return
-    images, labels = data.load_test_images(session.data_dir())
-    show_most_alike(source, model_input, digit, images, labels)
-    show_digit_map(source, model_input, images, labels)
+@st.fragment(run_every=EVERY)
+def number_answer(image) -> None:
+    source = draw_models.picked_source()
+    st.caption(f"Answering: **{source.description}**.")
+    number_reading.number_answer(source, image)
 
 
-def show_most_alike(source: predict.ModelSource, model_input, digit: int, images, labels) -> None:
-    st.caption(
-        "Among MNIST's 10,000 test digits, the nearest to your drawing two ways. **As the network "
-        "sees them**: the digits its last hidden layer responds to most like it does to yours. "
-        "**As pixels**: the digits with ink most in the same places. Pixel neighbours can be other "
-        "digits drawn in the same spot; the network's tend to be the same digit, whatever the pen "
-        "did. That is what training taught it. Under each: its label, and how alike it is (cosine "
-        "similarity: 1 is the same)."
-    )
-    found = alike.most_alike(source.model, model_input, images, labels)
-    for title, row in (("As the network sees them", found.by_network), ("As pixels", found.by_pixels)):
-        same = sum(a.label == digit for a in row)
-        st.markdown(f"**{title}**: {digit}s among them, {same} of {len(row)}")
-        st.image(
-            [preprocessing.enlarge(images[a.index].numpy() / 255.0, 56) for a in row],
-            caption=[f"{a.label} · {a.similarity:.2f}" for a in row],
-            width=56,
+if one_digit_tab.open:
+    with one_digit_tab:
+        st.markdown(
+            "Draw one digit, large or small, anywhere on the canvas. It is turned into a 28×28 image "
+            "the way MNIST's digits were made (crop, shrink to fit 20×20, centre by mass) and classified."
         )
+        col_canvas, col_answer = st.columns([1, 1.3], gap="large")
+        with col_canvas:
+            st.caption("Mouse, pen or finger.")
+            drawing = drawing_pad.drawing(ONE_DIGIT)
+        with col_answer:
+            answer(drawing)
+        explanation(drawing)
 
-
-def show_digit_map(source: predict.ModelSource, model_input, images, labels) -> None:
-    st.subheader("Where your drawing lands")
-    network, pixels = digit_map.digit_maps(source.model, model_input, images, labels)
-    st.caption(
-        f"The test digits spread on a plane along the two directions in which they differ most "
-        f"(principal components), {len(network.xy):,} of them as dots; your drawing is the star. "
-        f"The network has pulled the digits apart into groups: on its plane the digits stand "
-        f"{network.separation / pixels.separation:.1f}× as far apart as on the pixels' (the spread "
-        f"between the digits' middles over the spread within a digit: {network.separation:.1f} "
-        f"against {pixels.separation:.1f}). Two directions cannot show all of the layer's "
-        f"{network.dimensions} units: a drawing read right can still land between groups."
-    )
-    maps = [(network, "As the network sees them", "network"), (pixels, "As pixels", "pixels")]
-    for column, (picture, title, name) in zip(st.columns(2), maps):
-        column.plotly_chart(figures.drawing.digit_map_figure(picture, title), key=f"draw_map_{name}")
-
-
-with col_answer:
-    answer()
-explanation()
+if number_tab.open:
+    with number_tab:
+        st.markdown(
+            "Write a number, its digits side by side with a little space between them: the page cuts "
+            "it into digits and the network reads each one."
+        )
+        col_canvas, col_answer = st.columns([1, 1.2], gap="large")
+        with col_canvas:
+            drawing = drawing_pad.drawing(NUMBER)
+        with col_answer:
+            number_answer(drawing)

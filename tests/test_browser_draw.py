@@ -125,3 +125,33 @@ def test_undo_stroke_takes_back_the_last_stroke_only(page, app_url):
     page.get_by_text("Draw a digit first").first.wait_for()  # the one taken back too
     expect(undo).to_be_disabled()
     assert_no_exception(page)
+
+
+# "2" and "6" on the number pad (320 × 150). The six starts at the pad's top-right corner and
+# heads down-left: where the canvas's invisible toolbar used to take a finger's touch.
+TWO = [(18, 52), (30, 32), (48, 25), (66, 35), (68, 58), (50, 90), (20, 132), (45, 132), (76, 132)]
+SIX = [(295, 10), (270, 50), (252, 85), (252, 120), (270, 136), (292, 125), (298, 100), (280, 86), (255, 98)]
+
+
+def test_a_number_written_with_a_finger_on_a_phone_is_read(browser, app_url):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(f"{app_url}/draw")
+        wait_for_app(page)
+        page.get_by_role("tab", name="A number").tap()
+        page.get_by_text("Write a number first").wait_for()
+        canvas = page.locator("canvas.upper-canvas").first
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        assert box["width"] == 320 and box["x"] + box["width"] <= 360  # the pad fits the phone
+        for stroke in (TWO, SIX):
+            finger_stroke(page, steps([(box["x"] + x, box["y"] + y) for x, y in stroke]))
+        wait_until(lambda: answer(page) == "26", what="the model to read 26")
+        page.get_by_text("Where your drawing was cut into digits").wait_for()
+        # Nothing of the page reaches past the screen's right edge (no sideways scrolling).
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+        assert_no_exception(page)
+    finally:
+        context.close()

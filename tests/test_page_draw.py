@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.drawings import as_picture, draw_digit
+from tests.drawings import as_picture, draw_digit, draw_number
 from tests.harness import ROOT
 
 SEAM = "draw_synthetic_image"
@@ -140,3 +140,35 @@ def test_a_run_still_training_answers_with_its_latest_epoch_and_names_it(draw_pa
     at.run()
     assert at.selectbox[0].value == f"run:{record.id}"  # …and its final model answers, still chosen
     assert any("Run 1, trained in this session" in c.value for c in at.caption)
+
+
+def test_a_number_is_cut_into_digits_and_read(draw_page):
+    from playground.digits import number
+
+    at = draw_page
+    at.session_state["draw_mode"] = "A number"  # what choosing the tab does
+    at.run()
+    assert not at.exception
+    assert "write a number first" in at.info[0].value.lower()
+    assert not at.metric and not [i for i in at.info if "draw a digit first" in i.value.lower()]
+    ink, _ = draw_number([1, 7, 4])
+    at.session_state["number_synthetic_image"] = as_picture(ink, "transparent")
+    at.run()
+    assert not at.exception
+    assert at.metric[0].value == "174"
+    cut, digits = at.get("image")
+    assert cut.proto.imgs[0].caption.startswith("Where your drawing was cut into digits")
+    assert [img.caption.split(" · ")[0] for img in digits.proto.imgs] == ["1", "7", "4"]
+    assert any("Answering: **the default model shipped" in c.value for c in at.caption)
+
+    scribble = np.zeros((150, 320), np.float32)
+    for i in range(number.MAX_DIGITS + 1):
+        scribble[40:120, 6 + 24 * i : 12 + 24 * i] = 1.0
+    at.session_state["number_synthetic_image"] = as_picture(scribble, "transparent")
+    at.run()
+    assert not at.exception and not at.metric
+    assert f"more than {number.MAX_DIGITS} separate marks" in at.warning[0].value
+
+    at.session_state["draw_mode"] = "One digit"  # the one-digit pad kept its own (empty) drawing
+    at.run()
+    assert not at.exception and "draw a digit first" in at.info[0].value.lower()

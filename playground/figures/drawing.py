@@ -1,9 +1,11 @@
-"""Plotly figures of the Draw page: the class probabilities and each hidden layer's response."""
+"""Figures of the Draw page: the class probabilities, each hidden layer's response, the test
+digits' map, and a number's drawing cut into its digits."""
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image, ImageDraw, ImageFont
 
 from playground.digits.digit_map import DigitMap
 from playground.digits.predict import Prediction
@@ -61,6 +63,7 @@ def activation_figure(layer: np.ndarray, index: int) -> go.Figure:
     return keep_toolbar_clear(figure, f"Hidden layer {index}: {active} of {layer.size} units active")
 
 
+LABEL_PX = 18  # the digit written beside its box in a cut drawing
 DIGIT_COLOURS = [  # one per digit, told apart in colour and, on the map, by the digit itself
     "#1f77b4",
     "#ff7f0e",
@@ -128,3 +131,18 @@ def _label_places(xy: np.ndarray, labels: np.ndarray) -> dict[int, tuple[float, 
             y -= gap
         places[digit] = (x, y)
     return places
+
+
+def cut_picture(ink: np.ndarray, boxes: list[tuple[int, int, int, int]], digits: list[int]) -> np.ndarray:
+    """A drawing (white ink on black) with a box around each digit it was cut into, in the
+    digit's colour, and the digit read there in a band above the drawing."""
+    band = LABEL_PX + 6
+    picture = Image.new("RGB", (ink.shape[1], ink.shape[0] + band))
+    picture.paste(Image.fromarray((np.clip(ink, 0, 1) * 255).astype(np.uint8)), (0, band))
+    pen = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=LABEL_PX)
+    for (top, left, bottom, right), digit in zip(boxes, digits, strict=True):
+        colour = DIGIT_COLOURS[digit]
+        pen.rectangle((left - 2, band + top - 2, right + 1, band + bottom + 1), outline=colour, width=2)
+        pen.text(((left + right) / 2, band / 2), str(digit), fill=colour, font=font, anchor="mm")
+    return np.asarray(picture)

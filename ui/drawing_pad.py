@@ -1,0 +1,120 @@
+"""The Draw page's canvas: a drawing pad with Undo and Clear, and its pen width.
+
+Each pad keeps its state under its own name, so the page's one-digit and number pads keep their
+drawings apart."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas  # raises outside `streamlit run`/AppTest: pages only
+
+
+@dataclass(frozen=True)
+class Pad:
+    name: str  # the prefix of its session keys: "draw", "number"
+    width: int  # px
+    height: int  # px
+    stroke: int  # the pen's default width, px
+    pen_help: str  # why that default
+
+    def key(self, what: str) -> str:
+        return f"{self.name}_{what}"
+
+    @property
+    def synthetic_key(self) -> str:
+        """Tests put an (H, W, 4) uint8 image here: AppTest renders the canvas but cannot draw on it."""
+        return self.key("synthetic_image")
+
+
+# The canvas component's own toolbar (undo, redo, download, reset) is invisible until hovered but
+# still takes touches, over the canvas's top-right corner (141×30 px): on a touch screen, which
+# has no hover, a finger's stroke that started there was lost to buttons nobody could see (found
+# in Chromium at 360 and 390 px). The pad has its own Undo and Clear, so the toolbar is hidden.
+# The canvas lives in a shadow root that the page's CSS cannot reach: this tiny component puts
+# one rule into each canvas's shadow root, now and whenever a canvas is mounted.
+_HIDE_TOOLBAR_JS = """
+export default function () {
+  let retries = 0;
+  const hide = () => {
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      const root = host.shadowRoot;
+      if (!root) {
+        if (retries++ < 50) setTimeout(hide, 100);  // its shadow root comes a moment later
+        continue;
+      }
+      if (root.querySelector('style[data-playground="hide-toolbar"]')) continue;
+      const style = document.createElement('style');
+      style.dataset.playground = 'hide-toolbar';
+      style.textContent = '.dc-toolbar { display: none !important; }';
+      root.appendChild(style);
+    }
+  };
+  hide();
+  const observer = new MutationObserver(hide);
+  observer.observe(document.body, { childList: true, subtree: true });
+  return () => observer.disconnect();
+}
+"""
+
+
+@functools.cache
+def _toolbar_hider():
+    """Registered on first use (not at import), once per process."""
+    return st.components.v2.component("playground_hide_canvas_toolbar", js=_HIDE_TOOLBAR_JS)
+
+
+def drawing(pad: Pad) -> np.ndarray | None:
+    """The pad with its buttons and pen slider; the drawing as an (H, W, 4) uint8 image, or None."""
+    _toolbar_hider()(key=pad.key("toolbar_hider"))
+    canvas_key = f"{pad.key('canvas')}_{st.session_state.get(pad.key('canvas_version'), 0)}"
+    canvas = st_canvas(
+        stroke_width=st.session_state.get(pad.key("stroke"), pad.stroke),
+        stroke_color="#FFFFFF",
+        background_color="#000000",  # MNIST's look: white ink on black
+        width=pad.width,
+        height=pad.height,
+        drawing_mode="freedraw",
+        initial_drawing=st.session_state.get(pad.key("initial")),
+        return_image_data=True,
+        key=canvas_key,
+    )
+    strokes = len((canvas.json_data or {}).get("objects") or [])
+    buttons = st.container(horizontal=True, gap="small")
+    buttons.button(
+        "Undo stroke",
+        on_click=_undo_stroke,
+        args=(pad, canvas_key),
+        icon=":material/undo:",
+        disabled=not strokes,
+        key=pad.key("undo"),
+    )
+    buttons.button("Clear", on_click=_clear, args=(pad,), icon=":material/delete:", key=pad.key("clear"))
+    st.slider("Pen width (px)", 8, 36, pad.stroke, key=pad.key("stroke"), help=pad.pen_help)
+    image = canvas.image_data
+    return image if image is not None else st.session_state.get(pad.synthetic_key)
+
+
+def _clear(pad: Pad) -> None:
+    # A new key mounts a fresh, empty canvas.
+    st.session_state[pad.key("canvas_version")] = st.session_state.get(pad.key("canvas_version"), 0) + 1
+    st.session_state.pop(pad.synthetic_key, None)
+    st.session_state.pop(pad.key("initial"), None)
+
+
+def _undo_stroke(pad: Pad, canvas_key: str) -> None:
+    """The canvas's own undo is in a toolbar that shows on hover: a finger never sees it. This
+    gives the canvas its drawing less the last stroke. It reads the strokes the click brought
+    (the canvas's state, as st_canvas itself reads it), not the page's last run, which may not
+    have seen the latest stroke yet."""
+    try:
+        objects = list(st.session_state[canvas_key]["drawing"]["raw"]["objects"])
+    except (KeyError, TypeError):  # no stroke yet, or a state this page does not know: keep all
+        return
+    undone = st.session_state.get(pad.key("undone"), 0) + 1
+    st.session_state[pad.key("undone")] = undone
+    # The canvas redraws when its initial drawing changes; the count makes each undo a change.
+    st.session_state[pad.key("initial")] = {"objects": objects[:-1], "undone": undone}
