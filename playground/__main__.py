@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     predict.add_argument("--model", type=Path, help="checkpoint (default: the shipped model)")
     predict.add_argument("--json", action="store_true", help="one JSON object per image")
+    predict.add_argument(
+        "--number", action="store_true", help="each image is a number: cut it into digits, read each"
+    )
     predict.set_defaults(command=_predict)
 
     bench = sub.add_parser("bench", help="the tutorial's loop vs the engine, seconds per epoch")
@@ -221,6 +224,8 @@ def _predict(args: argparse.Namespace) -> int:
     from playground.digits import predict, preprocessing
 
     model = checkpoint.load(args.model)[0] if args.model else predict.load_default()[0]
+    if args.number:
+        return _predict_numbers(model, args)
     for path in args.images:
         answer = predict.classify(model, preprocessing.load_image(path)).prediction
         if answer is None:
@@ -242,6 +247,35 @@ def _predict(args: argparse.Namespace) -> int:
         else:
             print(f"{path}: {answer.digit} ({answer.confidence:.1%})")
     return 0
+
+
+def _predict_numbers(model, args: argparse.Namespace) -> int:
+    """The Draw page's *A number* tab: each image cut into digits, each digit read."""
+    from playground.digits import number, preprocessing
+
+    for path in args.images:
+        reading = number.read(model, preprocessing.load_image(path))
+        error = (
+            f"more than {number.MAX_DIGITS} separate marks"
+            if reading.too_many
+            else ("no digit found" if not reading.digits else None)
+        )
+        if args.json:
+            digits = [_read_digit_json(d) for d in reading.digits]
+            row = {"file": str(path), "number": reading.text or None, "digits": digits}
+            print(json.dumps(row | ({"error": error} if error else {})))
+        elif error:
+            print(f"{path}: {error}")
+        else:
+            sure = ", ".join(f"{d.prediction.digit} {d.prediction.confidence:.1%}" for d in reading.digits)
+            print(f"{path}: {reading.text} ({sure})")
+    return 0
+
+
+def _read_digit_json(read) -> dict:
+    """One digit of a number: its answer, and where it is: (top, left, bottom, right) in pixels."""
+    confidence = round(read.prediction.confidence, 6)
+    return {"digit": read.prediction.digit, "confidence": confidence, "box": list(read.digit.box)}
 
 
 def _bench(args: argparse.Namespace) -> int:

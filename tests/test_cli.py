@@ -111,3 +111,20 @@ def test_bench_compares_tutorial_loop_and_engine(fake_mnist_dir):
         assert 0 <= loop["test_accuracy"] <= 1
         assert len(loop["epoch_seconds"]) == 1  # each loop trained the one epoch asked for
     assert "tutorial loop  epoch 1/1" in result.stderr
+
+
+def test_predict_reads_a_number_in_each_image(tmp_path, cli_here):
+    from tests.drawings import as_picture, draw_number
+
+    written = tmp_path / "number.png"
+    Image.fromarray(as_picture(draw_number([4, 0, 7])[0], "black-on-white")).save(written)
+    empty = tmp_path / "empty.png"
+    Image.fromarray(np.full((150, 320), 255, np.uint8)).save(empty)
+    result = cli_here("predict", "--number", written, empty, "--json")
+    assert result.returncode == 0, result.stderr
+    read, blank = (json.loads(line) for line in result.stdout.splitlines())
+    assert read["number"] == "407" and [d["digit"] for d in read["digits"]] == [4, 0, 7]
+    assert [d["box"][1] for d in read["digits"]] == sorted(d["box"][1] for d in read["digits"])
+    assert blank == {"file": str(empty), "number": None, "digits": [], "error": "no digit found"}
+    plain = cli_here("predict", "--number", written)
+    assert plain.stdout.startswith(f"{written}: 407 (4 ")
