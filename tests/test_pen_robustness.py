@@ -60,10 +60,10 @@ def test_pen_report_covers_every_width_height_and_background(fake_mnist_dir):
     assert report.accuracy == pytest.approx(np.mean(list(report.by_pen.values())))  # equal shares
 
 
-def test_command_line_reports_both_sets(fake_mnist_dir):
+def test_command_line_reports_every_set(fake_mnist_dir):
     result = subprocess.run(
         [sys.executable, "-m", "playground.digits.robustness", "--data-dir", str(fake_mnist_dir)]
-        + ["--limit", "30", "--json"],
+        + ["--limit", "30", "--set", "all", "--json"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -72,6 +72,9 @@ def test_command_line_reports_both_sets(fake_mnist_dir):
     report = json.loads(result.stdout)
     assert report["redrawn"]["digits"] == 30 and report["pen"]["digits"] == 30
     assert set(report["pen"]["by_height"]) == {name for _, _, name in robustness.HEIGHT_BINS}
+    numbers = report["numbers"]
+    assert numbers["digits"] == 30 and 7 <= numbers["numbers"] <= 15  # two to four digits each
+    assert 0 <= numbers["digit_accuracy"] <= 1 and numbers["cut_right"] > 0.5
 
 
 def test_the_pen_ceiling_script_fine_tunes_and_pictures_the_errors(fake_mnist_dir, tmp_path):

@@ -13,8 +13,12 @@ The pen-drawn set (`digits/pen.py`) redraws each digit's skeleton with one unifo
 the Draw page's canvas draws: pens of 10–32 px, digits 60–250 px tall (at least 3 pens), anywhere
 on the canvas, white on black and dark on transparent, reported by pen width and by height.
 
+The numbers set writes pen-drawn digits two to four at a time side by side on the Draw page's
+number pad, and measures how often `digits/number.py` cuts them into the digits written, and
+whether each is then read as well as when drawn alone.
+
     python -m playground.digits.robustness --data-dir /path/to/mnist [--model ckpt.pt] [--limit N] \
-        [--set redrawn|pen|both] [--json]
+        [--set redrawn|pen|numbers|both|all] [--json]
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from torchvision.datasets import MNIST
 
 from playground.core import checkpoint, data
 from playground.core.model import MLP
-from playground.digits import pen, predict, preprocessing
+from playground.digits import number, pen, predict, preprocessing
 
 CANVAS = 280  # the Draw page's canvas side
 SIZES = (0.25, 0.9)  # the digit's longer side, as a share of the canvas side
@@ -41,6 +45,9 @@ SIZE_BINS = ((0.25, 0.45, "small"), (0.45, 0.7, "medium"), (0.7, 0.9001, "large"
 KINDS = ("transparent", "black on white", "white on black")
 PEN_KINDS = ("white on black", "transparent")  # the canvas's own look, and its alpha channel
 HEIGHT_BINS = ((60, 120, "60–120 px"), (120, 180, "120–180 px"), (180, 250.001, "180–250 px"))
+NUMBER_PAD = (150, 320)  # the Draw page's number pad (height, width)
+NUMBER_PENS = (8, 10, 12, 14)  # px: around the number pad's default 12
+NUMBER_HEIGHTS = (60, 130)  # px, a digit on the number pad
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,16 @@ class Report:
     naive_accuracy: float  # canvas-like pictures → whole picture resized to 28×28
     by_size: dict[str, tuple[float, float]]  # bin → (preprocessed, naive)
     by_kind: dict[str, tuple[float, float]]  # background kind → (preprocessed, naive)
+
+
+@dataclass(frozen=True)
+class NumberReport:
+    numbers: int
+    digits: int
+    cut_right: float  # numbers cut into as many digits as were written
+    all_right: float  # numbers read right, every digit
+    digit_accuracy: float  # digits read right, in the numbers cut right
+    alone_accuracy: float  # the same digits, each read as a drawing of its own
 
 
 @dataclass(frozen=True)
@@ -148,6 +165,69 @@ def measure_pen(model: MLP, images: np.ndarray, labels: np.ndarray, seed: int = 
     )
 
 
+def measure_numbers(model: MLP, images: np.ndarray, labels: np.ndarray, seed: int = 0) -> NumberReport:
+    """images: (N, 28, 28) uint8 MNIST digits, labels: (N,), taken in turn into numbers of 2–4
+    digits: each pen-drawn (pens of NUMBER_PENS px, NUMBER_HEIGHTS px tall) and written side by
+    side on the Draw page's number pad, at random heights and random gaps (from none), as
+    `number.read` then cuts and reads them. Numbers that do not fit the pad are drawn again."""
+    rng = np.random.default_rng(seed)
+    numbers = cut_right = all_right = digits = start = misses = 0
+    read_right, alone_right = [], []
+    while start < len(images) - 1:
+        k = min(int(rng.integers(2, 5)), len(images) - start)
+        chosen = range(start, start + k)
+        width = float(rng.choice(NUMBER_PENS))
+        # After ten numbers too wide for the pad, the shortest digits (four of them always fit).
+        heights = rng.uniform(*NUMBER_HEIGHTS, k) if misses < 10 else np.full(k, NUMBER_HEIGHTS[0])
+        drawn = [_pen_drawn(images[i], width, float(h)) for i, h in zip(chosen, heights, strict=True)]
+        canvas = _written_side_by_side(drawn, rng)
+        if canvas is None:
+            misses += 1
+            continue
+        start, misses = start + k, 0
+        truth = [int(labels[i]) for i in chosen]
+        alone = [predict.predict(model, preprocessing.preprocess_ink(ink).model_input).digit for ink in drawn]
+        read = [d.prediction.digit for d in number.read(model, canvas).digits]
+        numbers, digits = numbers + 1, digits + k
+        if len(read) == k:
+            cut_right += 1
+            all_right += read == truth
+            read_right += [a == b for a, b in zip(read, truth, strict=True)]
+            alone_right += [a == b for a, b in zip(alone, truth, strict=True)]
+    return NumberReport(
+        numbers,
+        digits,
+        cut_right / numbers,
+        all_right / numbers,
+        float(np.mean(read_right)),
+        float(np.mean(alone_right)),
+    )
+
+
+def _pen_drawn(digit: np.ndarray, width: float, height: float) -> np.ndarray:
+    """An MNIST digit redrawn with a round pen, `height` px tall, cropped to its ink."""
+    ink = pen.draw(pen.skeleton(digit), width, height, 0, 0)
+    rows, cols = np.nonzero(ink > 0)
+    return ink[: rows.max() + 1, : cols.max() + 1]
+
+
+def _written_side_by_side(drawn: list[np.ndarray], rng: np.random.Generator) -> np.ndarray | None:
+    """The digits on the number pad, left to right, at random gaps and heights; None if too wide."""
+    height, width = NUMBER_PAD
+    space = width - 4 - sum(ink.shape[1] for ink in drawn)
+    if space < 0 or any(ink.shape[0] > height for ink in drawn):
+        return None
+    gaps = rng.uniform(0, 1, len(drawn) + 1)
+    gaps = gaps / gaps.sum() * space
+    canvas, left = np.zeros(NUMBER_PAD, np.float32), 2 + gaps[0]
+    for ink, gap in zip(drawn, gaps[1:], strict=True):
+        top, x = int(rng.integers(0, height - ink.shape[0] + 1)), int(left)
+        window = canvas[top : top + ink.shape[0], x : x + ink.shape[1]]
+        np.maximum(window, ink, out=window)
+        left += ink.shape[1] + gap
+    return canvas
+
+
 def _correct(model: MLP, inputs: torch.Tensor, labels: np.ndarray) -> np.ndarray:
     """(N, 784) inputs → (N,) bool: did the model get it right?"""
     with torch.inference_mode():
@@ -169,7 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="checkpoint (default: the shipped model)")
     parser.add_argument("--limit", type=int, help="only the first N test digits")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--set", choices=("redrawn", "pen", "both"), default="both", dest="which")
+    parser.add_argument(
+        "--set", choices=("redrawn", "pen", "numbers", "both", "all"), default="both", dest="which"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     root = args.data_dir or data.default_data_dir()
@@ -179,16 +261,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]
     model = checkpoint.load(args.model)[0] if args.model else predict.load_default()[0]
-    result = {}
-    if args.which in ("redrawn", "both"):
-        result["redrawn"] = measure(model, images, labels, args.seed)
-    if args.which in ("pen", "both"):
-        result["pen"] = measure_pen(model, images, labels, args.seed)
+    sets = {"both": ("redrawn", "pen"), "all": ("redrawn", "pen", "numbers")}.get(args.which, (args.which,))
+    measures = {
+        "redrawn": (measure, _text),
+        "pen": (measure_pen, _pen_text),
+        "numbers": (measure_numbers, _number_text),
+    }
+    result = {name: measures[name][0](model, images, labels, args.seed) for name in sets}
     if args.json:
         print(json.dumps({name: asdict(report) for name, report in result.items()}))
     else:
-        texts = [_text(result["redrawn"])] if "redrawn" in result else []
-        print("\n".join(texts + ([_pen_text(result["pen"])] if "pen" in result else [])))
+        print("\n".join(measures[name][1](report) for name, report in result.items()))
     return 0
 
 
@@ -206,6 +289,20 @@ def _text(report: Report) -> str:
             for name, (ours, naive) in rows.items()
         ]
     return "\n".join(lines)
+
+
+def _number_text(report: NumberReport) -> str:
+    return "\n".join(
+        [
+            f"{report.numbers} numbers of 2–4 pen-drawn MNIST test digits ({report.digits} digits), "
+            f"pens {NUMBER_PENS[0]}–{NUMBER_PENS[-1]} px, {NUMBER_HEIGHTS[0]}–{NUMBER_HEIGHTS[1]} px "
+            f"tall, side by side at random gaps on the {NUMBER_PAD[1]}×{NUMBER_PAD[0]} number pad",
+            f"cut into as many digits as written: {report.cut_right:.2%}",
+            f"read right, every digit:            {report.all_right:.2%}",
+            f"digits read right (numbers cut right): {report.digit_accuracy:.2%}; "
+            f"the same digits drawn alone: {report.alone_accuracy:.2%}",
+        ]
+    )
 
 
 def _pen_text(report: PenReport) -> str:
