@@ -173,7 +173,7 @@ def measure_numbers(model: MLP, images: np.ndarray, labels: np.ndarray, seed: in
     rng = np.random.default_rng(seed)
     numbers = cut_right = all_right = digits = start = misses = 0
     read_right, alone_right = [], []
-    while start < len(images) - 1:
+    while start < len(images):  # the last number may be a single digit
         k = min(int(rng.integers(2, 5)), len(images) - start)
         chosen = range(start, start + k)
         width = float(rng.choice(NUMBER_PENS))
