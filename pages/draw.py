@@ -26,8 +26,15 @@ NUMBER = drawing_pad.Pad(
 )
 
 st.title("✏️ Draw a digit")
+# The mode lives in the URL (/draw?mode=number), so a teacher can share the number pad itself.
+if "draw_mode" not in st.session_state and st.query_params.get("mode") == "number":
+    st.session_state["draw_mode"] = "A number"
 # Only the open tab's content runs (the tabs rerun the page when one is chosen).
 one_digit_tab, number_tab = st.tabs(["One digit", "A number"], key="draw_mode", on_change="rerun")
+if number_tab.open:
+    st.query_params["mode"] = "number"
+else:
+    st.query_params.pop("mode", None)
 
 # While a run trains, the answers are asked again every second, so that a learner watches their
 # drawing's answer firm up epoch by epoch. The canvas stays outside them: a redraw must not touch

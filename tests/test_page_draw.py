@@ -172,3 +172,20 @@ def test_a_number_is_cut_into_digits_and_read(draw_page):
     at.session_state["draw_mode"] = "One digit"  # the one-digit pad kept its own (empty) drawing
     at.run()
     assert not at.exception and "draw a digit first" in at.info[0].value.lower()
+
+
+def test_the_number_pad_opens_from_its_url_and_the_url_follows_the_tab(fake_mnist_dir, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["mode"] = "number"
+    at.run()
+    at.switch_page("pages/draw.py").run()
+    assert not at.exception
+    assert "write a number first" in at.info[0].value.lower()  # the number pad, as the link said
+    at.session_state["draw_mode"] = "One digit"
+    at.run()
+    assert "draw a digit first" in at.info[0].value.lower()
+    assert "mode" not in at.query_params
+    at.session_state["draw_mode"] = "A number"
+    at.run()
+    assert at.query_params["mode"] == "number"
