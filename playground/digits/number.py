@@ -1,7 +1,7 @@
 """A number written on a wide canvas → its digits, left to right, each read by the network.
 
 The network reads one digit at a time, so a number is cut into digits first. Each connected
-stroke of ink is a piece, found on a grid of 4 px cells (so a stroke's antialiased fringe, or a
+stroke of ink is a piece, found on a grid of 2 px cells (so a stroke's antialiased fringe, or a
 pen lifted a hair's breadth, does not split it). Pieces that overlap left to right by half the
 narrower one's width are one digit: a 4 or a 5 drawn in two strokes, a 7 with a bar. The digits
 are those groups sorted by their left edge. Digits that touch are one piece, so the page asks for

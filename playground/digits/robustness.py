@@ -174,10 +174,10 @@ def measure_numbers(model: MLP, images: np.ndarray, labels: np.ndarray, seed: in
     numbers = cut_right = all_right = digits = start = misses = 0
     read_right, alone_right = [], []
     while start < len(images):  # the last number may be a single digit
-        k = min(int(rng.integers(2, 5)), len(images) - start)
+        # After ten numbers too wide for the pad, two of the shortest digits (which always fit).
+        k = min(int(rng.integers(2, 5)) if misses < 10 else 2, len(images) - start)
         chosen = range(start, start + k)
         width = float(rng.choice(NUMBER_PENS))
-        # After ten numbers too wide for the pad, the shortest digits (four of them always fit).
         heights = rng.uniform(*NUMBER_HEIGHTS, k) if misses < 10 else np.full(k, NUMBER_HEIGHTS[0])
         drawn = [_pen_drawn(images[i], width, float(h)) for i, h in zip(chosen, heights, strict=True)]
         canvas = _written_side_by_side(drawn, rng)
