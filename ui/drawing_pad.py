@@ -69,7 +69,6 @@ def _toolbar_hider():
 
 def drawing(pad: Pad) -> np.ndarray | None:
     """The pad with its buttons and pen slider; the drawing as an (H, W, 4) uint8 image, or None."""
-    _toolbar_hider()(key=pad.key("toolbar_hider"))
     canvas_key = f"{pad.key('canvas')}_{st.session_state.get(pad.key('canvas_version'), 0)}"
     canvas = st_canvas(
         stroke_width=st.session_state.get(pad.key("stroke"), pad.stroke),
@@ -94,6 +93,7 @@ def drawing(pad: Pad) -> np.ndarray | None:
     )
     buttons.button("Clear", on_click=_clear, args=(pad,), icon=":material/delete:", key=pad.key("clear"))
     st.slider("Pen width (px)", 8, 36, pad.stroke, key=pad.key("stroke"), help=pad.pen_help)
+    _toolbar_hider()(key=pad.key("toolbar_hider"))  # last: its empty element leaves no gap above the pad
     image = canvas.image_data
     return image if image is not None else st.session_state.get(pad.synthetic_key)
 
