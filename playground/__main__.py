@@ -273,9 +273,16 @@ def _predict_numbers(model, args: argparse.Namespace) -> int:
 
 
 def _read_digit_json(read) -> dict:
-    """One digit of a number: its answer, and where it is: (top, left, bottom, right) in pixels."""
+    """One digit of a number: its answer, where it is: (top, left, bottom, right) in pixels, and
+    whether it was cut from a neighbour it touched."""
     confidence = round(read.prediction.confidence, 6)
-    return {"digit": read.prediction.digit, "confidence": confidence, "box": list(read.digit.box)}
+    box = list(read.digit.box)
+    return {
+        "digit": read.prediction.digit,
+        "confidence": confidence,
+        "box": box,
+        "touched": read.digit.touched,
+    }
 
 
 def _bench(args: argparse.Namespace) -> int:

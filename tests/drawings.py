@@ -59,3 +59,21 @@ def draw_number(
         spans.append((left, left + width))
         left += width + gap
     return canvas, spans
+
+
+# Digits as a pen writes them on the number pad: strokes (x, y) in a 70×110 cell, 12 px wide.
+WRITTEN = {
+    1: [(35, 0), (35, 110)],
+    2: [(5, 25), (25, 2), (50, 5), (60, 30), (5, 108), (68, 108)],
+    3: [(5, 10), (35, 0), (60, 20), (50, 45), (25, 52), (55, 62), (62, 90), (35, 110), (5, 100)],
+}
+
+
+def write(digits: list[int], step: int = 66) -> np.ndarray:
+    """(150, 320) ink of `digits` (each one of WRITTEN) written `step` px apart: at 66 px their
+    strokes touch."""
+    picture = Image.new("L", (320, 150))
+    pen = ImageDraw.Draw(picture)
+    for i, digit in enumerate(digits):
+        pen.line([(20 + i * step + x, 20 + y) for x, y in WRITTEN[digit]], fill=255, width=12, joint="curve")
+    return np.asarray(picture, np.float32) / 255.0

@@ -125,6 +125,7 @@ def test_predict_reads_a_number_in_each_image(tmp_path, cli_here):
     read, blank = (json.loads(line) for line in result.stdout.splitlines())
     assert read["number"] == "407" and [d["digit"] for d in read["digits"]] == [4, 0, 7]
     assert [d["box"][1] for d in read["digits"]] == sorted(d["box"][1] for d in read["digits"])
+    assert not any(d["touched"] for d in read["digits"])  # written apart: nothing cut
     assert blank == {"file": str(empty), "number": None, "digits": [], "error": "no digit found"}
     plain = cli_here("predict", "--number", written)
     assert plain.stdout.startswith(f"{written}: 407 (4 ")

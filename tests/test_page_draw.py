@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.drawings import as_picture, draw_digit, draw_number
+from tests.drawings import as_picture, draw_digit, draw_number, write
 from tests.harness import ROOT
 
 SEAM = "draw_synthetic_image"
@@ -160,6 +160,10 @@ def test_a_number_is_cut_into_digits_and_read(draw_page):
     assert cut.proto.imgs[0].caption.startswith("Where your drawing was cut into digits")
     assert [img.caption.split(" · ")[0] for img in digits.proto.imgs] == ["1", "7", "4"]
     assert any("Answering: **the default model shipped" in c.value for c in at.caption)
+    at.session_state["number_synthetic_image"] = as_picture(write([2, 3]), "transparent")  # touching
+    at.run()
+    assert not at.exception and at.metric[0].value == "23"
+    assert "(dashed: digits that touched, cut apart)" in at.get("image")[0].proto.imgs[0].caption
 
     scribble = np.zeros((150, 320), np.float32)
     for i in range(number.MAX_DIGITS + 1):

@@ -75,6 +75,20 @@ def test_command_line_reports_every_set(fake_mnist_dir):
     numbers = report["numbers"]
     assert numbers["digits"] == 30 and 7 <= numbers["numbers"] <= 15  # two to four digits each
     assert 0 <= numbers["digit_accuracy"] <= 1 and numbers["cut_right"] > 0.5
+    touching = report["touching"]
+    assert touching["touching"] and not numbers["touching"] and touching["digits"] == 30
+
+
+def test_the_touching_set_writes_each_digit_into_the_next():
+    rng = np.random.default_rng(0)
+    blocks = [np.ones((50, 30), np.float32), np.ones((60, 20), np.float32), np.ones((40, 25), np.float32)]
+    for _ in range(20):
+        canvas = robustness._written_side_by_side(blocks, rng, touching=True)
+        columns = np.flatnonzero(canvas.any(axis=0))
+        # One unbroken run of ink, each block overlapping the next by TOUCHING_PX columns.
+        assert len(columns) == columns[-1] - columns[0] + 1 == 30 + 20 + 25 - 2 * robustness.TOUCHING_PX
+        apart = robustness._written_side_by_side(blocks, rng)
+        assert np.count_nonzero(apart.any(axis=0)) == 75  # at random gaps: every column its own
 
 
 def test_the_pen_ceiling_script_fine_tunes_and_pictures_the_errors(fake_mnist_dir, tmp_path):

@@ -4,9 +4,13 @@ The network reads one digit at a time, so a number is cut into digits first. Eac
 stroke of ink is a piece, found on a grid of 2 px cells (so a stroke's antialiased fringe, or a
 pen lifted a hair's breadth, does not split it). Pieces that overlap left to right by half the
 narrower one's width are one digit: a 4 or a 5 drawn in two strokes, a 7 with a bar. The digits
-are those groups sorted by their left edge. Digits that touch are one piece, so the page asks for
-a little space between them. Each digit's own ink (its neighbours' removed) then goes through
-the one-digit preprocessing: crop, shrink into the 20 px box, centre by mass.
+are those groups sorted by their left edge. Each digit's own ink (its neighbours' removed) then
+goes through the one-digit preprocessing: crop, shrink into the 20 px box, centre by mass.
+
+Digits that touch are one piece. Cutting them is left to the network's reading, as no shape rule
+tells a wide digit from two touching ones: a digit wider than tall is tried cut in two at its
+thinnest columns, and a cut is kept when the network reads the two halves surer than the whole
+(then each half is tried again, for three digits touching).
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ MAX_DIGITS = 12  # a bound on a visitor's drawing: more marks than this are not 
 MAX_PIECES = 4 * MAX_DIGITS  # more strokes than this are a scribble: not grouped (quadratic)
 MAX_INK_CELLS = 8000  # inked 2 px cells: two thirds of a 320×150 canvas, more ink than any number
 SPECK_CELLS = 6  # a group shorter and narrower than this many cells (12 px) is a speck, not a digit
+# Cutting touching digits (measured with `robustness --set numbers` and `--set touching`, README):
+WIDE = 1.0  # a digit wider than tall may be two that touch: it is tried cut in two
+NEVER_ONE = 1.4  # wider than this times its height, no digit is one: any surer cut is kept
+SURER = 1.5  # narrower, the halves' confidences multiplied must beat the whole's by half again
+CUTS_TRIED = 4  # the thinnest columns tried, each at least a tenth of the height from the others
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class Digit:
 
     box: tuple[int, int, int, int]  # (top, left, bottom, right) in the drawing, exclusive end
     ink: np.ndarray  # (h, w) float32 0..1: this digit's ink inside its box, its neighbours' removed
+    touched: bool = False  # cut from a neighbour it touched
 
 
 @dataclass(frozen=True)
@@ -66,11 +76,75 @@ def read(model: MLP, image: np.ndarray) -> Reading:
     digits = split(amount)
     if digits is None:
         return Reading(amount, [], too_many=True)
+    room = MAX_DIGITS - len(digits)  # how many more digits cutting touching ones may make
     read_digits = []
     for digit in digits:
-        processed = preprocessing.preprocess_ink(digit.ink)
-        read_digits.append(ReadDigit(digit, processed, predict.predict(model, processed.model_input)))
+        found = _read_cutting(model, digit, room)
+        room -= len(found) - 1
+        read_digits += found
     return Reading(amount, read_digits, too_many=False)
+
+
+def _read_cutting(model: MLP, digit: Digit, room: int) -> list[ReadDigit]:
+    """A digit read whole, or, when it is wide and reads surer cut in two, its halves (each
+    tried again: at most `room` more digits)."""
+    whole = _reading(model, digit)
+    top, left, bottom, right = digit.box
+    height, width = bottom - top, right - left
+    if room < 1 or width < WIDE * height:
+        return [whole]
+    halves = [pair for column in _thin_columns(digit.ink) if (pair := _cut(digit, column))]
+    readings = [(_reading(model, a), _reading(model, b)) for a, b in halves]
+    readings = [(a, b) for a, b in readings if not (a.processed.empty or b.processed.empty)]
+    if not readings:
+        return [whole]
+    a, b = max(readings, key=_sureness)
+    needed = (1.0 if width > NEVER_ONE * height else SURER) * whole.prediction.confidence
+    if _sureness((a, b)) <= needed:
+        return [whole]
+    first = _read_cutting(model, a.digit, room - 1)
+    return first + _read_cutting(model, b.digit, room - len(first))
+
+
+def _reading(model: MLP, digit: Digit) -> ReadDigit:
+    processed = preprocessing.preprocess_ink(digit.ink)
+    return ReadDigit(digit, processed, predict.predict(model, processed.model_input))
+
+
+def _sureness(pair: tuple[ReadDigit, ReadDigit]) -> float:
+    return pair[0].prediction.confidence * pair[1].prediction.confidence
+
+
+def _thin_columns(ink: np.ndarray) -> list[int]:
+    """Up to CUTS_TRIED columns where a digit's ink is thinnest (over 5 px), thinnest first, each
+    at least 15% of the height from the sides (a 1 is that wide) and a tenth from one another."""
+    height, width = ink.shape
+    side, apart = max(6, round(0.15 * height)), max(4, 0.1 * height)
+    profile = np.convolve(ink.sum(axis=0), np.ones(5) / 5, mode="same")
+    columns = np.arange(side, width - side)
+    chosen: list[int] = []
+    for column in columns[np.argsort(profile[columns], kind="stable")]:
+        if all(abs(column - other) >= apart for other in chosen):
+            chosen.append(int(column))
+        if len(chosen) == CUTS_TRIED:
+            break
+    return chosen
+
+
+def _cut(digit: Digit, column: int) -> tuple[Digit, Digit] | None:
+    """A digit cut straight down at `column` → its two halves, each trimmed to its own ink."""
+    halves = []
+    for columns in (slice(0, column), slice(column, None)):
+        part = np.zeros_like(digit.ink)
+        part[:, columns] = digit.ink[:, columns]
+        rows, cols = np.nonzero(part > 0)
+        if rows.size == 0:
+            return None
+        top, left = digit.box[0] + int(rows.min()), digit.box[1] + int(cols.min())
+        box = (top, left, digit.box[0] + int(rows.max()) + 1, digit.box[1] + int(cols.max()) + 1)
+        ink = part[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+        halves.append(Digit(box, ink, touched=True))
+    return halves[0], halves[1]
 
 
 def split(amount: np.ndarray) -> list[Digit] | None:

@@ -15,15 +15,17 @@ on the canvas, white on black and dark on transparent, reported by pen width and
 
 The numbers set writes pen-drawn digits two to four at a time side by side on the Draw page's
 number pad, and measures how often `digits/number.py` cuts them into the digits written, and
-whether each is then read as well as when drawn alone.
+whether each is then read as well as when drawn alone. The touching set writes them so that
+they touch (each one's box 3 px into the next), as people write in a hurry.
 
     python -m playground.digits.robustness --data-dir /path/to/mnist [--model ckpt.pt] [--limit N] \
-        [--set redrawn|pen|numbers|both|all] [--json]
+        [--set redrawn|pen|numbers|touching|both|all] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Sequence
@@ -48,6 +50,7 @@ HEIGHT_BINS = ((60, 120, "60–120 px"), (120, 180, "120–180 px"), (180, 250.0
 NUMBER_PAD = (150, 320)  # the Draw page's number pad (height, width)
 NUMBER_PENS = (8, 10, 12, 14)  # px: around the number pad's default 12
 NUMBER_HEIGHTS = (60, 130)  # px, a digit on the number pad
+TOUCHING_PX = 3  # the touching set: how far each digit's box reaches into the next one's
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class NumberReport:
     all_right: float  # numbers read right, every digit
     digit_accuracy: float  # digits read right, in the numbers cut right
     alone_accuracy: float  # the same digits, each read as a drawing of its own
+    touching: bool = False  # written touching (each box TOUCHING_PX into the next), not apart
 
 
 @dataclass(frozen=True)
@@ -165,11 +169,14 @@ def measure_pen(model: MLP, images: np.ndarray, labels: np.ndarray, seed: int = 
     )
 
 
-def measure_numbers(model: MLP, images: np.ndarray, labels: np.ndarray, seed: int = 0) -> NumberReport:
+def measure_numbers(
+    model: MLP, images: np.ndarray, labels: np.ndarray, seed: int = 0, touching: bool = False
+) -> NumberReport:
     """images: (N, 28, 28) uint8 MNIST digits, labels: (N,), taken in turn into numbers of 2–4
     digits: each pen-drawn (pens of NUMBER_PENS px, NUMBER_HEIGHTS px tall) and written side by
-    side on the Draw page's number pad, at random heights and random gaps (from none), as
-    `number.read` then cuts and reads them. Numbers that do not fit the pad are drawn again."""
+    side on the Draw page's number pad, at random heights and random gaps (from none; or, when
+    `touching`, each box TOUCHING_PX into the next), as `number.read` then cuts and reads them.
+    Numbers that do not fit the pad are drawn again."""
     rng = np.random.default_rng(seed)
     numbers = cut_right = all_right = digits = start = misses = 0
     read_right, alone_right = [], []
@@ -180,7 +187,7 @@ def measure_numbers(model: MLP, images: np.ndarray, labels: np.ndarray, seed: in
         width = float(rng.choice(NUMBER_PENS))
         heights = rng.uniform(*NUMBER_HEIGHTS, k) if misses < 10 else np.full(k, NUMBER_HEIGHTS[0])
         drawn = [_pen_drawn(images[i], width, float(h)) for i, h in zip(chosen, heights, strict=True)]
-        canvas = _written_side_by_side(drawn, rng)
+        canvas = _written_side_by_side(drawn, rng, touching)
         if canvas is None:
             misses += 1
             continue
@@ -201,6 +208,7 @@ def measure_numbers(model: MLP, images: np.ndarray, labels: np.ndarray, seed: in
         all_right / numbers,
         float(np.mean(read_right)),
         float(np.mean(alone_right)),
+        touching,
     )
 
 
@@ -211,14 +219,22 @@ def _pen_drawn(digit: np.ndarray, width: float, height: float) -> np.ndarray:
     return ink[: rows.max() + 1, : cols.max() + 1]
 
 
-def _written_side_by_side(drawn: list[np.ndarray], rng: np.random.Generator) -> np.ndarray | None:
-    """The digits on the number pad, left to right, at random gaps and heights; None if too wide."""
+def _written_side_by_side(
+    drawn: list[np.ndarray], rng: np.random.Generator, touching: bool = False
+) -> np.ndarray | None:
+    """The digits on the number pad, left to right, at random gaps (or touching) and heights;
+    None if too wide."""
     height, width = NUMBER_PAD
-    space = width - 4 - sum(ink.shape[1] for ink in drawn)
+    overlaps = TOUCHING_PX * (len(drawn) - 1) if touching else 0
+    space = width - 4 - sum(ink.shape[1] for ink in drawn) + overlaps
     if space < 0 or any(ink.shape[0] > height for ink in drawn):
         return None
-    gaps = rng.uniform(0, 1, len(drawn) + 1)
-    gaps = gaps / gaps.sum() * space
+    if touching:  # all the room before the first digit or after the last, none between
+        before = float(rng.uniform(0, space))
+        gaps = np.array([before] + [-TOUCHING_PX] * (len(drawn) - 1) + [space - before])
+    else:
+        gaps = rng.uniform(0, 1, len(drawn) + 1)
+        gaps = gaps / gaps.sum() * space
     canvas, left = np.zeros(NUMBER_PAD, np.float32), 2 + gaps[0]
     for ink, gap in zip(drawn, gaps[1:], strict=True):
         top, x = int(rng.integers(0, height - ink.shape[0] + 1)), int(left)
@@ -250,7 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="only the first N test digits")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--set", choices=("redrawn", "pen", "numbers", "both", "all"), default="both", dest="which"
+        "--set",
+        choices=("redrawn", "pen", "numbers", "touching", "both", "all"),
+        default="both",
+        dest="which",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -261,11 +280,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]
     model = checkpoint.load(args.model)[0] if args.model else predict.load_default()[0]
-    sets = {"both": ("redrawn", "pen"), "all": ("redrawn", "pen", "numbers")}.get(args.which, (args.which,))
+    sets = {"both": ("redrawn", "pen"), "all": ("redrawn", "pen", "numbers", "touching")}.get(
+        args.which, (args.which,)
+    )
     measures = {
         "redrawn": (measure, _text),
         "pen": (measure_pen, _pen_text),
         "numbers": (measure_numbers, _number_text),
+        "touching": (functools.partial(measure_numbers, touching=True), _number_text),
     }
     result = {name: measures[name][0](model, images, labels, args.seed) for name in sets}
     if args.json:
@@ -296,7 +318,8 @@ def _number_text(report: NumberReport) -> str:
         [
             f"{report.numbers} numbers of 2–4 pen-drawn MNIST test digits ({report.digits} digits), "
             f"pens {NUMBER_PENS[0]}–{NUMBER_PENS[-1]} px, {NUMBER_HEIGHTS[0]}–{NUMBER_HEIGHTS[1]} px "
-            f"tall, side by side at random gaps on the {NUMBER_PAD[1]}×{NUMBER_PAD[0]} number pad",
+            f"tall, side by side {'touching' if report.touching else 'at random gaps'} on the "
+            f"{NUMBER_PAD[1]}×{NUMBER_PAD[0]} number pad",
             f"cut into as many digits as written: {report.cut_right:.2%}",
             f"read right, every digit:            {report.all_right:.2%}",
             f"digits read right (numbers cut right): {report.digit_accuracy:.2%}; "

@@ -133,16 +133,43 @@ def _label_places(xy: np.ndarray, labels: np.ndarray) -> dict[int, tuple[float, 
     return places
 
 
-def cut_picture(ink: np.ndarray, boxes: list[tuple[int, int, int, int]], digits: list[int]) -> np.ndarray:
+def cut_picture(
+    ink: np.ndarray,
+    boxes: list[tuple[int, int, int, int]],
+    digits: list[int],
+    touched: list[bool] | None = None,
+) -> np.ndarray:
     """A drawing (white ink on black) with a box around each digit it was cut into, in the
-    digit's colour, and the digit read there in a band above the drawing."""
+    digit's colour, and the digit read there in a band above the drawing. The boxes of digits
+    cut from a neighbour they touched are dashed."""
     band = LABEL_PX + 6
     picture = Image.new("RGB", (ink.shape[1], ink.shape[0] + band))
     picture.paste(Image.fromarray((np.clip(ink, 0, 1) * 255).astype(np.uint8)), (0, band))
     pen = ImageDraw.Draw(picture)
     font = ImageFont.load_default(size=LABEL_PX)
-    for (top, left, bottom, right), digit in zip(boxes, digits, strict=True):
+    for (top, left, bottom, right), digit, dashed in zip(
+        boxes, digits, touched or [False] * len(boxes), strict=True
+    ):
         colour = DIGIT_COLOURS[digit]
-        pen.rectangle((left - 2, band + top - 2, right + 1, band + bottom + 1), outline=colour, width=2)
+        corners = (left - 2, band + top - 2, right + 1, band + bottom + 1)
+        if dashed:
+            _dashed_rectangle(pen, corners, colour)
+        else:
+            pen.rectangle(corners, outline=colour, width=2)
         pen.text(((left + right) / 2, band / 2), str(digit), fill=colour, font=font, anchor="mm")
     return np.asarray(picture)
+
+
+DASH, GAP = 6, 4  # px of a dashed box's strokes and the spaces between them
+
+
+def _dashed_rectangle(pen: ImageDraw.ImageDraw, corners: tuple[int, int, int, int], colour: str) -> None:
+    x0, y0, x1, y1 = corners
+    for start in range(x0, x1 + 1, DASH + GAP):
+        end = min(start + DASH - 1, x1)
+        pen.rectangle((start, y0, end, y0 + 1), fill=colour)
+        pen.rectangle((start, y1 - 1, end, y1), fill=colour)
+    for start in range(y0, y1 + 1, DASH + GAP):
+        end = min(start + DASH - 1, y1)
+        pen.rectangle((x0, start, x0 + 1, end), fill=colour)
+        pen.rectangle((x1 - 1, start, x1, end), fill=colour)
