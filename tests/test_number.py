@@ -89,6 +89,27 @@ def test_two_digits_that_touch_are_cut_apart_when_the_network_reads_them_surer_s
         assert edge.all() == solid and edge.mean() > 0.5
 
 
+def test_a_cut_is_kept_when_the_halves_evidence_is_stronger_though_the_whole_reads_fairly_sure(model):
+    ink = write([7, 3])
+    (piece,) = number.split(ink)
+    whole = number._reading(model, piece)
+    halves = [number._cut(piece, column) for column in number._thin_columns(piece.ink)]
+    best = max(
+        ((number._reading(model, a), number._reading(model, b)) for a, b in halves), key=number._sureness
+    )
+    # The whole reads as one digit at over two-thirds sure, so no product of two confidences
+    # beats it by half again: the softmax has squashed the difference …
+    assert (
+        whole.prediction.confidence > 2 / 3
+        and number._sureness(best) <= number.SURER * whole.prediction.confidence
+    )
+    # … which the largest logits keep: each half's is far above the whole's.
+    assert (
+        min(number._evidence(model, half) for half in best) > number._evidence(model, whole) + number.EVIDENCE
+    )
+    assert number.read(model, ink).text == "73"
+
+
 def test_a_wide_digit_read_without_doubt_is_not_cut(model):
     picture = Image.new("L", (320, 150))
     ImageDraw.Draw(picture).ellipse((30, 25, 250, 125), outline=255, width=12)  # a 0 2.2× wider than tall
@@ -158,7 +179,7 @@ def test_numbers_of_pen_drawn_mnist_digits_are_read_as_well_as_their_digits_alon
     # as when each is drawn alone (98.3%; 97.9% before touching digits were cut).
     assert report.cut_right > 0.95
     assert report.digit_accuracy >= report.alone_accuracy - 0.01 and report.digit_accuracy > 0.95
-    # The same digits written touching: 50 of 101 numbers cut right (29 without cutting touching
-    # digits apart), their digits read right 94.9% of the time.
+    # The same digits written touching: 60 of 101 numbers cut right (29 without cutting touching
+    # digits apart), their digits read right 93.4% of the time.
     touching = robustness.measure_numbers(model, images[:300].numpy(), labels[:300].numpy(), touching=True)
-    assert touching.touching and touching.cut_right > 0.4 and touching.digit_accuracy > 0.9
+    assert touching.touching and touching.cut_right > 0.5 and touching.digit_accuracy > 0.9

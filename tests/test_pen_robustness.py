@@ -77,6 +77,7 @@ def test_command_line_reports_every_set(fake_mnist_dir):
     assert 0 <= numbers["digit_accuracy"] <= 1 and numbers["cut_right"] > 0.5
     touching = report["touching"]
     assert touching["touching"] and not numbers["touching"] and touching["digits"] == 30
+    assert all(0 <= r["too_few"] <= 1 - r["cut_right"] + 1e-9 for r in (numbers, touching))
 
 
 def test_the_touching_set_writes_each_digit_into_the_next():

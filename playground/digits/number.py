@@ -9,8 +9,9 @@ goes through the one-digit preprocessing: crop, shrink into the 20 px box, centr
 
 Digits that touch are one piece. Cutting them is left to the network's reading, as no shape rule
 tells a wide digit from two touching ones: a digit wider than tall is tried cut in two at its
-thinnest columns, and a cut is kept when the network reads the two halves surer than the whole
-(then each half is tried again, for three digits touching).
+thinnest columns, and a cut is kept when the network reads the two halves surer than the whole,
+by its confidence or by its evidence before the softmax (then each half is tried again, for three
+digits touching).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from playground.core.model import MLP
 from playground.digits import predict, preprocessing
@@ -33,7 +35,10 @@ SPECK_CELLS = 6  # a group shorter and narrower than this many cells (12 px) is 
 # Cutting touching digits (measured with `robustness --set numbers` and `--set touching`, README):
 WIDE = 1.0  # a digit wider than tall may be two that touch: it is tried cut in two
 NEVER_ONE = 1.4  # wider than this times its height, no digit is one: any surer cut is kept
-SURER = 1.5  # narrower, the halves' confidences multiplied must beat the whole's by half again
+SURER = 1.5  # narrower, the halves' confidences multiplied must beat the whole's by half again…
+# …or each half's largest logit the whole's by this much: a softmax's confidence saturates (the
+# network may read a blob of two digits as one at 100%), the logit before it does not.
+EVIDENCE = 2.0
 CUTS_TRIED = 4  # the thinnest columns tried, each at least a tenth of the height from the others
 
 
@@ -98,12 +103,26 @@ def _read_cutting(model: MLP, digit: Digit, room: int) -> list[ReadDigit]:
     readings = [(a, b) for a, b in readings if not (a.processed.empty or b.processed.empty)]
     if not readings:
         return [whole]
-    a, b = max(readings, key=_sureness)
-    needed = (1.0 if width > NEVER_ONE * height else SURER) * whole.prediction.confidence
-    if _sureness((a, b)) <= needed:
+    cut = _surer_cut(model, whole, readings, never_one=width > NEVER_ONE * height)
+    if cut is None:
         return [whole]
-    first = _read_cutting(model, a.digit, room - 1)
-    return first + _read_cutting(model, b.digit, room - len(first))
+    first = _read_cutting(model, cut[0].digit, room - 1)
+    return first + _read_cutting(model, cut[1].digit, room - len(first))
+
+
+def _surer_cut(
+    model: MLP, whole: ReadDigit, cuts: list[tuple[ReadDigit, ReadDigit]], never_one: bool
+) -> tuple[ReadDigit, ReadDigit] | None:
+    """The cut whose halves the network reads surer than the whole, if one is: by confidence
+    (the product of the halves' beats the whole's by SURER, or at all when `never_one`), else
+    by evidence (each half's largest logit beats the whole's by EVIDENCE)."""
+    surest = max(cuts, key=_sureness)
+    if _sureness(surest) > (1.0 if never_one else SURER) * whole.prediction.confidence:
+        return surest
+    strongest = max(cuts, key=lambda pair: min(_evidence(model, half) for half in pair))
+    if min(_evidence(model, half) for half in strongest) > _evidence(model, whole) + EVIDENCE:
+        return strongest
+    return None
 
 
 def _reading(model: MLP, digit: Digit) -> ReadDigit:
@@ -113,6 +132,15 @@ def _reading(model: MLP, digit: Digit) -> ReadDigit:
 
 def _sureness(pair: tuple[ReadDigit, ReadDigit]) -> float:
     return pair[0].prediction.confidence * pair[1].prediction.confidence
+
+
+@torch.inference_mode()
+def _evidence(model: MLP, read: ReadDigit) -> float:
+    """The largest logit: the output layer on the last hidden layer's response (as `predict`
+    read it, in eval mode), before the softmax turns it into a confidence."""
+    weight = next(model.parameters())
+    last = torch.from_numpy(read.prediction.activations[-1]).to(weight.device, weight.dtype)
+    return float(model.output(last).max())
 
 
 def _thin_columns(ink: np.ndarray) -> list[int]:

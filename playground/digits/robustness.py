@@ -72,6 +72,7 @@ class NumberReport:
     digit_accuracy: float  # digits read right, in the numbers cut right
     alone_accuracy: float  # the same digits, each read as a drawing of its own
     touching: bool = False  # written touching (each box TOUCHING_PX into the next), not apart
+    too_few: float = 0.0  # numbers cut into fewer digits than were written (the rest of the miscut: more)
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def measure_numbers(
     `touching`, each box TOUCHING_PX into the next), as `number.read` then cuts and reads them.
     Numbers that do not fit the pad are drawn again."""
     rng = np.random.default_rng(seed)
-    numbers = cut_right = all_right = digits = start = misses = 0
+    numbers = cut_right = all_right = too_few = digits = start = misses = 0
     read_right, alone_right = [], []
     while start < len(images):  # the last number may be a single digit
         # After ten numbers too wide for the pad, two of the shortest digits (which always fit).
@@ -201,6 +202,7 @@ def measure_numbers(
             all_right += read == truth
             read_right += [a == b for a, b in zip(read, truth, strict=True)]
             alone_right += [a == b for a, b in zip(alone, truth, strict=True)]
+        too_few += len(read) < k
     return NumberReport(
         numbers,
         digits,
@@ -209,6 +211,7 @@ def measure_numbers(
         float(np.mean(read_right)),
         float(np.mean(alone_right)),
         touching,
+        too_few / numbers,
     )
 
 
@@ -320,7 +323,8 @@ def _number_text(report: NumberReport) -> str:
             f"pens {NUMBER_PENS[0]}–{NUMBER_PENS[-1]} px, {NUMBER_HEIGHTS[0]}–{NUMBER_HEIGHTS[1]} px "
             f"tall, side by side {'touching' if report.touching else 'at random gaps'} on the "
             f"{NUMBER_PAD[1]}×{NUMBER_PAD[0]} number pad",
-            f"cut into as many digits as written: {report.cut_right:.2%}",
+            f"cut into as many digits as written: {report.cut_right:.2%} (into fewer: "
+            f"{report.too_few:.2%}, more: {1 - report.cut_right - report.too_few:.2%})",
             f"read right, every digit:            {report.all_right:.2%}",
             f"digits read right (numbers cut right): {report.digit_accuracy:.2%}; "
             f"the same digits drawn alone: {report.alone_accuracy:.2%}",
