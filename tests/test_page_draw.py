@@ -39,6 +39,7 @@ def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
     at.run()
     assert not at.exception
     assert at.metric[0].value == "7"
+    assert not at.info  # one digit: no word about numbers
     charts = at.get("plotly_chart")
     # probabilities, the answer's and runner-up's saliency, two hidden layers, two digit maps
     assert len(charts) == 7
@@ -140,6 +141,21 @@ def test_a_run_still_training_answers_with_its_latest_epoch_and_names_it(draw_pa
     at.run()
     assert at.selectbox[0].value == f"run:{record.id}"  # …and its final model answers, still chosen
     assert any("Run 1, trained in this session" in c.value for c in at.caption)
+
+
+def test_digits_side_by_side_on_the_one_digit_pad_point_to_the_number_tab(draw_page):
+    at = draw_page
+    ink, _ = draw_number([1, 7], size=(280, 280), height=90)
+    at.session_state[SEAM] = as_picture(ink, "transparent")
+    at.run()
+    assert not at.exception and at.metric  # still read, as one digit …
+    assert "looks like 2 digits side by side" in at.info[0].value  # … and the number tab named
+    assert "A number" in at.info[0].value
+    dotted = draw_digit(7, offset=(60, -20))
+    dotted[250:268, 40:58] = 1.0  # a stray dot of the 18 px pen beside a 7: no second digit
+    at.session_state[SEAM] = as_picture(dotted, "transparent")
+    at.run()
+    assert not at.exception and at.metric[0].value == "7" and not at.info
 
 
 def test_a_number_is_cut_into_digits_and_read(draw_page):

@@ -59,6 +59,19 @@ def number_answer(source: predict.ModelSource, image: np.ndarray | None) -> None
     )
 
 
+def several_digits_hint(image: np.ndarray) -> None:
+    """On the one-digit pad, a drawing of digits side by side: say how the network read it, and
+    where numbers are read."""
+    heights = [d.box[2] - d.box[0] for d in number.split(preprocessing.ink(image)) or []]
+    count = sum(height >= max(heights) / 2 for height in heights)  # a dot beside a digit is no digit
+    if count > 1:
+        st.info(
+            f"That looks like {count} digits side by side. The network reads one digit at a "
+            "time, so here it read them as one; the **A number** tab (above) cuts a number into "
+            "its digits first."
+        )
+
+
 def _answer_text(prediction: predict.Prediction) -> str:
     """ "7 · 99%", or "7 · 62%, else 1 · 30%" when the model is unsure."""
     text = f"{prediction.digit} · {prediction.confidence:.0%}"
