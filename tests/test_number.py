@@ -115,8 +115,35 @@ def test_a_wide_digit_read_without_doubt_is_not_cut(model):
     ImageDraw.Draw(picture).ellipse((30, 25, 250, 125), outline=255, width=12)  # a 0 2.2× wider than tall
     reading = number.read(model, np.asarray(picture, np.float32) / 255.0)
     assert reading.text == "0" and not reading.digits[0].digit.touched
-    narrow = number.read(model, write([1, 3], step=40))  # a 1 touching a 3: narrower than tall, not tried
-    assert len(narrow.digits) == 1
+    narrow = number.read(model, write([1, 3], step=40))  # a 1 touching a 3: 0.66× as wide as tall,
+    assert len(narrow.digits) == 1  # below NARROW: not tried
+
+
+def test_digits_written_closer_than_they_are_tall_are_cut_only_by_strong_evidence(model):
+    ink = write([2, 3], step=40)  # the 2 and the 3 overlapping: the piece is 0.9× as wide as tall
+    (piece,) = number.split(ink)
+    top, left, bottom, right = piece.box
+    assert number.NARROW <= (right - left) / (bottom - top) < number.WIDE
+    whole = number._reading(model, piece)
+    halves = [number._cut(piece, column) for column in number._thin_columns(piece.ink)]
+    evidence = max(
+        min(number._evidence(model, number._reading(model, half)) for half in pair) for pair in halves
+    )
+    assert evidence > number._evidence(model, whole) + number.NARROW_EVIDENCE
+    reading = number.read(model, ink)
+    assert reading.text == "23" and all(d.digit.touched for d in reading.digits)
+    # Single digits of that shape are read whole: their halves are no digits the network knows.
+    for digit in (0, 4, 7):
+        for aspect in (0.7, 0.85, 0.99):
+            alone = draw_digit(digit)
+            rows, cols = np.nonzero(alone > 0)
+            alone = alone[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+            size = (round(110 * aspect), 110)
+            pad = np.zeros((150, 320), np.float32)
+            shrunk = Image.fromarray(alone).resize(size, Image.Resampling.BOX)
+            pad[20:130, 40 : 40 + size[0]] = np.asarray(shrunk)
+            single = number.read(model, np.clip(pad, 0, 1))
+            assert single.text == str(digit) and not single.digits[0].digit.touched, (digit, aspect)
 
 
 def test_cutting_touching_digits_never_makes_more_digits_than_allowed(model, monkeypatch):
