@@ -92,8 +92,9 @@ def drawing(pad: Pad) -> np.ndarray | None:
         key=pad.key("undo"),
     )
     buttons.button("Clear", on_click=_clear, args=(pad,), icon=":material/delete:", key=pad.key("clear"))
+    with buttons:  # its empty element, last in the row, leaves no gap in the column
+        _toolbar_hider()(key=pad.key("toolbar_hider"))
     st.slider("Pen width (px)", 8, 36, pad.stroke, key=pad.key("stroke"), help=pad.pen_help)
-    _toolbar_hider()(key=pad.key("toolbar_hider"))  # last: its empty element leaves no gap above the pad
     image = canvas.image_data
     return image if image is not None else st.session_state.get(pad.synthetic_key)
 
