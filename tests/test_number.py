@@ -67,6 +67,9 @@ def test_two_digits_that_touch_are_cut_apart_when_the_network_reads_them_surer_s
     assert reading.text == "23"  # … read as the two digits written
     two, three = reading.digits
     assert two.digit.touched and three.digit.touched
+    (cut,) = reading.cuts
+    assert cut.halves[0] is two and cut.halves[1] is three
+    assert cut.whole.digit.box == number.split(ink)[0].box
     assert two.digit.box[3] <= three.digit.box[1]  # cut straight down: the boxes do not overlap
     assert sum(float(d.digit.ink.sum()) for d in reading.digits) == pytest.approx(float(ink.sum()), rel=1e-5)
     for read in reading.digits:  # each half is read exactly as that ink alone would be
@@ -107,7 +110,12 @@ def test_a_cut_is_kept_when_the_halves_evidence_is_stronger_though_the_whole_rea
     assert (
         min(number._evidence(model, half) for half in best) > number._evidence(model, whole) + number.EVIDENCE
     )
-    assert number.read(model, ink).text == "73"
+    reading = number.read(model, ink)
+    assert reading.text == "73"
+    (cut,) = reading.cuts  # the page shows why: the whole's logit against the halves'
+    assert cut.by == "evidence" and all(a is b for a, b in zip(cut.halves, reading.digits, strict=True))
+    assert cut.whole_evidence == pytest.approx(number._evidence(model, whole), abs=1e-5)
+    assert min(cut.halves_evidence) > cut.whole_evidence + number.EVIDENCE
 
 
 def test_a_wide_digit_read_without_doubt_is_not_cut(model):

@@ -175,11 +175,19 @@ def test_a_number_is_cut_into_digits_and_read(draw_page):
     cut, digits = at.get("image")
     assert cut.proto.imgs[0].caption.startswith("Where your drawing was cut into digits")
     assert [img.caption.split(" · ")[0] for img in digits.proto.imgs] == ["1", "7", "4"]
+    assert not [e for e in at.expander if e.label.startswith("Why the touching digits")]  # none touched
     assert any("Answering: **the default model shipped" in c.value for c in at.caption)
     at.session_state["number_synthetic_image"] = as_picture(write([2, 3]), "transparent")  # touching
     at.run()
     assert not at.exception and at.metric[0].value == "23"
     assert "(dashed: digits that touched, cut apart)" in at.get("image")[0].proto.imgs[0].caption
+    # Why: the piece as read whole, beside its halves, and the test they passed.
+    (why,) = [e for e in at.expander if e.label == "Why the touching digits were cut apart"]
+    (pieces,) = why.get("image")
+    captions = [img.caption for img in pieces.proto.imgs]
+    assert why.caption[0].value.startswith("The piece read as one digit, then its two halves")
+    assert len(captions) == 3 and [c.split(" · ")[0] for c in captions[1:]] == ["2", "3"]
+    assert why.markdown[0].value.startswith("Read as one digit, the piece is a ")
 
     scribble = np.zeros((150, 320), np.float32)
     for i in range(number.MAX_DIGITS + 1):
@@ -209,3 +217,21 @@ def test_the_number_pad_opens_from_its_url_and_the_url_follows_the_tab(fake_mnis
     at.session_state["draw_mode"] = "A number"
     at.run()
     assert at.query_params["mode"] == "number"
+
+
+def test_why_a_cut_was_kept_is_said_with_the_networks_own_figures():
+    from playground.digits import number, predict
+    from ui import number_reading
+
+    model = predict.load_default()[0]
+    by_confidence = number.read(model, write([2, 3])).cuts[0]  # read whole: a 0 at 40%
+    by_evidence = number.read(model, write([7, 3])).cuts[0]  # read whole: a 0 at 76%
+    assert (by_confidence.by, by_evidence.by) == ("confidence", "evidence")
+    whole, (two, three) = by_confidence.whole.prediction, (h.prediction for h in by_confidence.halves)
+    said = number_reading.cut_reason(by_confidence)
+    assert f"a {whole.digit} at {whole.confidence:.1%}" in said and "surer together" in said
+    assert f"{two.confidence * three.confidence:.1%}" in said
+    said = number_reading.cut_reason(by_evidence)
+    left, right = by_evidence.halves_evidence
+    assert f"only {by_evidence.whole_evidence:.1f}, against {left:.1f} and {right:.1f}" in said
+    assert "a 7 and a 3" in said

@@ -11,6 +11,7 @@ from playground import figures
 from playground.digits import number, predict, preprocessing
 
 WIDTH = 70  # px a digit's picture: four in a row on a phone 360 px wide
+WHY_WIDTH = 88  # px a picture of a cut: the piece and its halves, three in a row on a 360 px phone
 SURE = 0.9  # below this, a digit's caption names the runner-up too
 
 
@@ -57,6 +58,45 @@ def number_answer(source: predict.ModelSource, image: np.ndarray | None) -> None
         "goes through the same steps as on the *One digit* tab (crop, shrink to fit 20×20, centre "
         f"by mass): above, what the model sees of each. Cut and read in {seconds * 1000:.0f} ms on "
         "the server."
+    )
+    cuts_explained(reading.cuts)
+
+
+def cuts_explained(cuts: list[number.Cut]) -> None:
+    """Each cut of touching digits: the piece as the network read it whole, beside its halves,
+    and the test the halves passed."""
+    if not cuts:
+        return
+    with st.expander("Why the touching digits were cut apart"):
+        for cut in cuts:
+            pieces = [cut.whole, *cut.halves]
+            st.caption("The piece read as one digit, then its two halves:")
+            st.image(
+                [preprocessing.enlarge(d.processed.centred, WHY_WIDTH) for d in pieces],
+                caption=[f"{d.prediction.digit} · {d.prediction.confidence:.0%}" for d in pieces],
+                width=WHY_WIDTH,
+            )
+            st.markdown(cut_reason(cut))
+
+
+def cut_reason(cut: number.Cut) -> str:
+    """Why the network's reading kept a cut, in words, with its figures."""
+    whole = cut.whole.prediction
+    first, second = (half.prediction for half in cut.halves)
+    read_whole = f"Read as one digit, the piece is a {whole.digit} at {whole.confidence:.1%}"
+    if cut.by == "confidence":
+        both = first.confidence * second.confidence
+        return (
+            f"{read_whole}; cut in two, a {first.digit} and a {second.digit}, surer together "
+            f"({first.confidence:.1%} × {second.confidence:.1%} = {both:.1%}): two digits, not one."
+        )
+    left, right = (f"{value:.1f}" for value in cut.halves_evidence)
+    return (
+        f"{read_whole}, but its largest logit (the score before the softmax) is only "
+        f"{cut.whole_evidence:.1f}, against {left} and {right} for the halves, a {first.digit} and a "
+        f"{second.digit}. A confidence says how far one digit's score beats the other nine; the "
+        "scores themselves say how strongly the network recognises a digit: the halves are "
+        "digits it knows, the whole is not."
     )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -66,12 +66,24 @@ class ReadDigit:
 
 
 @dataclass(frozen=True)
+class Cut:
+    """Why a piece of touching digits was cut in two: how the network read it whole and cut."""
+
+    whole: ReadDigit
+    halves: tuple[ReadDigit, ReadDigit]
+    by: str  # "confidence" or "evidence": the test the halves passed
+    whole_evidence: float  # the whole's largest logit
+    halves_evidence: tuple[float, float]
+
+
+@dataclass(frozen=True)
 class Reading:
     """What the network reads in a drawing of a number."""
 
     ink: np.ndarray  # (H, W) float32 0..1: the whole drawing
     digits: list[ReadDigit]  # left to right
     too_many: bool  # more than MAX_DIGITS marks (or a scribble): nothing read
+    cuts: list[Cut] = field(default_factory=list)  # the touching digits cut apart, outermost first
 
     @property
     def text(self) -> str:
@@ -89,18 +101,18 @@ def read(model: MLP, image: np.ndarray) -> Reading:
     if digits is None:
         return Reading(amount, [], too_many=True)
     room = MAX_DIGITS - len(digits)  # how many more digits cutting touching ones may make
-    read_digits = []
+    read_digits, cuts = [], []
     for digit in digits:
-        found = _read_cutting(model, digit, room)
+        found = _read_cutting(model, _reading(model, digit), room, cuts)
         room -= len(found) - 1
         read_digits += found
-    return Reading(amount, read_digits, too_many=False)
+    return Reading(amount, read_digits, too_many=False, cuts=cuts)
 
 
-def _read_cutting(model: MLP, digit: Digit, room: int) -> list[ReadDigit]:
-    """A digit read whole, or, when it is wide enough to be two and reads surer cut in two, its
-    halves (each tried again: at most `room` more digits)."""
-    whole = _reading(model, digit)
+def _read_cutting(model: MLP, whole: ReadDigit, room: int, cuts: list[Cut]) -> list[ReadDigit]:
+    """A digit as read whole, or, when it is wide enough to be two and reads surer cut in two, its
+    halves (each tried again: at most `room` more digits). Each cut made is added to `cuts`."""
+    digit = whole.digit
     top, left, bottom, right = digit.box
     aspect = (right - left) / (bottom - top)
     if room < 1 or aspect < NARROW:
@@ -113,25 +125,28 @@ def _read_cutting(model: MLP, digit: Digit, room: int) -> list[ReadDigit]:
     cut = _surer_cut(model, whole, readings, aspect)
     if cut is None:
         return [whole]
-    first = _read_cutting(model, cut[0].digit, room - 1)
-    return first + _read_cutting(model, cut[1].digit, room - len(first))
+    cuts.append(cut)
+    first = _read_cutting(model, cut.halves[0], room - 1, cuts)
+    return first + _read_cutting(model, cut.halves[1], room - len(first), cuts)
 
 
 def _surer_cut(
-    model: MLP, whole: ReadDigit, cuts: list[tuple[ReadDigit, ReadDigit]], aspect: float
-) -> tuple[ReadDigit, ReadDigit] | None:
+    model: MLP, whole: ReadDigit, pairs: list[tuple[ReadDigit, ReadDigit]], aspect: float
+) -> Cut | None:
     """The cut whose halves the network reads surer than the whole, if one is. A wide digit's
     (`aspect`, width over height, at least WIDE) by confidence (the product of the halves' beats
     the whole's by SURER, or at all past NEVER_ONE), else by evidence (each half's largest logit
     beats the whole's by EVIDENCE); a narrower one's by evidence only, by NARROW_EVIDENCE."""
+    whole_evidence = _evidence(model, whole)
+    evidence = [(_evidence(model, a), _evidence(model, b)) for a, b in pairs]
     if aspect >= WIDE:
-        surest = max(cuts, key=_sureness)
-        if _sureness(surest) > (1.0 if aspect > NEVER_ONE else SURER) * whole.prediction.confidence:
-            return surest
+        surest = max(range(len(pairs)), key=lambda i: _sureness(pairs[i]))
+        if _sureness(pairs[surest]) > (1.0 if aspect > NEVER_ONE else SURER) * whole.prediction.confidence:
+            return Cut(whole, pairs[surest], "confidence", whole_evidence, evidence[surest])
     margin = EVIDENCE if aspect >= WIDE else NARROW_EVIDENCE
-    strongest = max(cuts, key=lambda pair: min(_evidence(model, half) for half in pair))
-    if min(_evidence(model, half) for half in strongest) > _evidence(model, whole) + margin:
-        return strongest
+    strongest = max(range(len(pairs)), key=lambda i: min(evidence[i]))
+    if min(evidence[strongest]) > whole_evidence + margin:
+        return Cut(whole, pairs[strongest], "evidence", whole_evidence, evidence[strongest])
     return None
 
 
