@@ -53,11 +53,10 @@ def number_answer(source: predict.ModelSource, image: np.ndarray | None) -> None
         "is a piece, and pieces above one another are one digit (a 4 or a 5 drawn in two strokes). "
         "Digits that touch are one piece: one nearly as wide as tall or wider is tried cut "
         "straight down where its ink is thinnest, and cut when the network reads the two halves "
-        "surer than the whole. It "
-        "may not be, so a little space between digits is safer. Each digit then "
-        "goes through the same steps as on the *One digit* tab (crop, shrink to fit 20×20, centre "
-        f"by mass): above, what the model sees of each. Cut and read in {seconds * 1000:.0f} ms on "
-        "the server."
+        "surer than the whole. It may not be, so a little space between digits is safer. Each "
+        "digit then goes through the same steps as on the *One digit* tab (crop, shrink to fit "
+        "20×20, centre by mass): above, what the model sees of each. Cut and read in "
+        f"{seconds * 1000:.0f} ms on the server."
     )
     cuts_explained(reading.cuts)
 

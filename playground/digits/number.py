@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import torch
@@ -71,7 +72,7 @@ class Cut:
 
     whole: ReadDigit
     halves: tuple[ReadDigit, ReadDigit]
-    by: str  # "confidence" or "evidence": the test the halves passed
+    by: Literal["confidence", "evidence"]  # the test the halves passed
     whole_evidence: float  # the whole's largest logit
     halves_evidence: tuple[float, float]
 
@@ -83,7 +84,7 @@ class Reading:
     ink: np.ndarray  # (H, W) float32 0..1: the whole drawing
     digits: list[ReadDigit]  # left to right
     too_many: bool  # more than MAX_DIGITS marks (or a scribble): nothing read
-    cuts: list[Cut] = field(default_factory=list)  # the touching digits cut apart, outermost first
+    cuts: list[Cut] = field(default_factory=list)  # touching digits cut apart, each before its halves' cuts
 
     @property
     def text(self) -> str:
