@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness import assert_no_exception, start_app, wait_for_app
+from tests.harness import assert_no_exception, start_app, stop_app, wait_for_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,6 +87,7 @@ def test_a_first_visit_by_deep_link_gets_the_app_shell(browser, fake_mnist_dir, 
     proc, url = start_app(fake_mnist_dir)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    page.set_default_timeout(120_000)  # a fresh server's first page imports torch: slow when loaded
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     try:
@@ -101,5 +102,4 @@ def test_a_first_visit_by_deep_link_gets_the_app_shell(browser, fake_mnist_dir, 
         assert_no_exception(page)
     finally:
         context.close()
-        proc.terminate()
-        proc.wait(10)
+        stop_app(proc)  # killed if it outlives SIGTERM by 10 s, as one once did
