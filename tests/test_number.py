@@ -123,8 +123,11 @@ def test_a_wide_digit_read_without_doubt_is_not_cut(model):
     ImageDraw.Draw(picture).ellipse((30, 25, 250, 125), outline=255, width=12)  # a 0 2.2× wider than tall
     reading = number.read(model, np.asarray(picture, np.float32) / 255.0)
     assert reading.text == "0" and not reading.digits[0].digit.touched
+    (tried,) = reading.cuts  # the page can say why it stayed whole: its nearest cut, not made
+    assert not tried.made and tried.whole is reading.digits[0]
+    assert min(tried.halves_evidence) <= tried.whole_evidence + number.EVIDENCE
     narrow = number.read(model, write([1, 3], step=40))  # a 1 touching a 3: 0.66× as wide as tall,
-    assert len(narrow.digits) == 1  # below NARROW: not tried
+    assert len(narrow.digits) == 1 and not narrow.cuts  # below NARROW: not tried
 
 
 def test_digits_written_closer_than_they_are_tall_are_cut_only_by_strong_evidence(model):

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from tests.drawings import as_picture, draw_digit, draw_number, write
@@ -235,3 +236,13 @@ def test_why_a_cut_was_kept_is_said_with_the_networks_own_figures():
     left, right = by_evidence.halves_evidence
     assert f"only {by_evidence.whole_evidence:.1f}, against {left:.1f} and {right:.1f}" in said
     assert "a 7 and a 3" in said
+    # A piece wider than tall that stays one digit: the nearest cut's figures, and why not.
+    wide = Image.new("L", (320, 150))
+    ImageDraw.Draw(wide).ellipse((30, 25, 250, 125), outline=255, width=12)  # a 0, 2.2× wider than tall
+    (kept,) = number.read(model, np.asarray(wide, np.float32) / 255.0).cuts
+    said = number_reading.cut_reason(kept)
+    first, second = (h.prediction for h in kept.halves)
+    assert not kept.made and "so it stays one" in said
+    halves = f"a {first.digit} at {first.confidence:.1%} and a {second.digit} at {second.confidence:.1%}"
+    assert halves in said
+    assert f"against the whole's {kept.whole_evidence:.1f}" in said

@@ -62,40 +62,57 @@ def number_answer(source: predict.ModelSource, image: np.ndarray | None) -> None
 
 
 def cuts_explained(cuts: list[number.Cut]) -> None:
-    """Each cut of touching digits: the piece as the network read it whole, beside its halves,
-    and the test the halves passed."""
-    if not cuts:
-        return
-    with st.expander("Why the touching digits were cut apart"):
-        for cut in cuts:
-            pieces = [cut.whole, *cut.halves]
-            st.caption("The piece read as one digit, then its two halves:")
-            st.image(
-                [preprocessing.enlarge(d.processed.centred, WHY_WIDTH) for d in pieces],
-                caption=[f"{d.prediction.digit} · {d.prediction.confidence:.0%}" for d in pieces],
-                width=WHY_WIDTH,
-            )
-            st.markdown(cut_reason(cut))
+    """Each cut of touching digits, and each piece wider than tall read as one digit: the piece
+    as the network read it whole beside the halves of its (nearest) cut, and why."""
+    made, kept = [c for c in cuts if c.made], [c for c in cuts if not c.made]
+    for label, shown in (
+        ("Why the touching digits were cut apart", made),
+        ("Why a wide piece was read as one digit", kept),
+    ):
+        if not shown:
+            continue
+        with st.expander(label):
+            for cut in shown:
+                pieces = [cut.whole, *cut.halves]
+                st.caption(
+                    "The piece read as one digit, then its two halves:"
+                    if cut.made
+                    else "The piece read as one digit, then the halves of the cut nearest to passing:"
+                )
+                st.image(
+                    [preprocessing.enlarge(d.processed.centred, WHY_WIDTH) for d in pieces],
+                    caption=[f"{d.prediction.digit} · {d.prediction.confidence:.0%}" for d in pieces],
+                    width=WHY_WIDTH,
+                )
+                st.markdown(cut_reason(cut))
 
 
 def cut_reason(cut: number.Cut) -> str:
-    """Why the network's reading kept a cut, in words, with its figures."""
+    """Why the network's reading made a cut, or kept the piece whole, in words, with its figures."""
     whole = cut.whole.prediction
     first, second = (half.prediction for half in cut.halves)
+    both = first.confidence * second.confidence
+    left, right = (f"{value:.1f}" for value in cut.halves_evidence)
     read_whole = f"Read as one digit, the piece is a {whole.digit} at {whole.confidence:.1%}"
     if cut.by == "confidence":
-        both = first.confidence * second.confidence
         return (
             f"{read_whole}; cut in two, a {first.digit} and a {second.digit}, surer together "
             f"({first.confidence:.1%} × {second.confidence:.1%} = {both:.1%}): two digits, not one."
         )
-    left, right = (f"{value:.1f}" for value in cut.halves_evidence)
+    if cut.by == "evidence":
+        return (
+            f"{read_whole}, but its largest logit (the score before the softmax) is only "
+            f"{cut.whole_evidence:.1f}, against {left} and {right} for the halves, a {first.digit} and "
+            f"a {second.digit}. A confidence says how far one digit's score beats the other nine; the "
+            "scores themselves say how strongly the network recognises a digit: the halves are "
+            "digits it knows, the whole is not."
+        )
     return (
-        f"{read_whole}, but its largest logit (the score before the softmax) is only "
-        f"{cut.whole_evidence:.1f}, against {left} and {right} for the halves, a {first.digit} and a "
-        f"{second.digit}. A confidence says how far one digit's score beats the other nine; the "
-        "scores themselves say how strongly the network recognises a digit: the halves are "
-        "digits it knows, the whole is not."
+        f"{read_whole}. Cut where its ink is thinnest, it would be a {first.digit} at "
+        f"{first.confidence:.1%} and a {second.digit} at {second.confidence:.1%} (together "
+        f"{both:.1%}), with largest logits of {left} and {right} against the whole's "
+        f"{cut.whole_evidence:.1f}: not sure enough of two digits, so it stays one. If it is two, a "
+        "little space between them helps."
     )
 
 

@@ -68,13 +68,17 @@ class ReadDigit:
 
 @dataclass(frozen=True)
 class Cut:
-    """Why a piece of touching digits was cut in two: how the network read it whole and cut."""
+    """A piece tried cut in two, as the network read it whole and cut: why it was cut, or kept."""
 
     whole: ReadDigit
-    halves: tuple[ReadDigit, ReadDigit]
-    by: Literal["confidence", "evidence"]  # the test the halves passed
+    halves: tuple[ReadDigit, ReadDigit]  # of the cut made or, kept whole, the nearest to passing
+    by: Literal["confidence", "evidence"] | None  # the test the halves passed; None: kept whole
     whole_evidence: float  # the whole's largest logit
     halves_evidence: tuple[float, float]
+
+    @property
+    def made(self) -> bool:
+        return self.by is not None
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,8 @@ class Reading:
     ink: np.ndarray  # (H, W) float32 0..1: the whole drawing
     digits: list[ReadDigit]  # left to right
     too_many: bool  # more than MAX_DIGITS marks (or a scribble): nothing read
-    cuts: list[Cut] = field(default_factory=list)  # touching digits cut apart, each before its halves' cuts
+    # Each cut made (before its halves' cuts), and each piece wider than tall kept whole.
+    cuts: list[Cut] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -112,7 +117,8 @@ def read(model: MLP, image: np.ndarray) -> Reading:
 
 def _read_cutting(model: MLP, whole: ReadDigit, room: int, cuts: list[Cut]) -> list[ReadDigit]:
     """A digit as read whole, or, when it is wide enough to be two and reads surer cut in two, its
-    halves (each tried again: at most `room` more digits). Each cut made is added to `cuts`."""
+    halves (each tried again: at most `room` more digits). Each cut made is added to `cuts`, and
+    so is the nearest cut of a piece wider than tall that is kept whole."""
     digit = whole.digit
     top, left, bottom, right = digit.box
     aspect = (right - left) / (bottom - top)
@@ -123,21 +129,21 @@ def _read_cutting(model: MLP, whole: ReadDigit, room: int, cuts: list[Cut]) -> l
     readings = [(a, b) for a, b in readings if not (a.processed.empty or b.processed.empty)]
     if not readings:
         return [whole]
-    cut = _surer_cut(model, whole, readings, aspect)
-    if cut is None:
+    cut = _best_cut(model, whole, readings, aspect)
+    if cut.made or aspect >= WIDE:  # a narrower piece kept whole is most single digits: not news
+        cuts.append(cut)
+    if not cut.made:
         return [whole]
-    cuts.append(cut)
     first = _read_cutting(model, cut.halves[0], room - 1, cuts)
     return first + _read_cutting(model, cut.halves[1], room - len(first), cuts)
 
 
-def _surer_cut(
-    model: MLP, whole: ReadDigit, pairs: list[tuple[ReadDigit, ReadDigit]], aspect: float
-) -> Cut | None:
+def _best_cut(model: MLP, whole: ReadDigit, pairs: list[tuple[ReadDigit, ReadDigit]], aspect: float) -> Cut:
     """The cut whose halves the network reads surer than the whole, if one is. A wide digit's
     (`aspect`, width over height, at least WIDE) by confidence (the product of the halves' beats
     the whole's by SURER, or at all past NEVER_ONE), else by evidence (each half's largest logit
-    beats the whole's by EVIDENCE); a narrower one's by evidence only, by NARROW_EVIDENCE."""
+    beats the whole's by EVIDENCE); a narrower one's by evidence only, by NARROW_EVIDENCE. If
+    none is, the cut with the strongest evidence, not made."""
     whole_evidence = _evidence(model, whole)
     evidence = [(_evidence(model, a), _evidence(model, b)) for a, b in pairs]
     if aspect >= WIDE:
@@ -146,9 +152,8 @@ def _surer_cut(
             return Cut(whole, pairs[surest], "confidence", whole_evidence, evidence[surest])
     margin = EVIDENCE if aspect >= WIDE else NARROW_EVIDENCE
     strongest = max(range(len(pairs)), key=lambda i: min(evidence[i]))
-    if min(evidence[strongest]) > whole_evidence + margin:
-        return Cut(whole, pairs[strongest], "evidence", whole_evidence, evidence[strongest])
-    return None
+    made = min(evidence[strongest]) > whole_evidence + margin
+    return Cut(whole, pairs[strongest], "evidence" if made else None, whole_evidence, evidence[strongest])
 
 
 def _reading(model: MLP, digit: Digit) -> ReadDigit:
