@@ -220,7 +220,7 @@ def test_the_number_pad_opens_from_its_url_and_the_url_follows_the_tab(fake_mnis
     assert at.query_params["mode"] == "number"
 
 
-def test_why_a_cut_was_kept_is_said_with_the_networks_own_figures():
+def test_why_a_piece_was_cut_or_kept_whole_is_said_in_the_networks_own_figures():
     from playground.digits import number, predict
     from ui import number_reading
 
