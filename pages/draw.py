@@ -63,7 +63,7 @@ def answer(image) -> None:
         delta_color="off",
         delta_arrow="off",
     )
-    number_reading.several_digits_hint(image)
+    number_reading.several_digits_hint(source.model, image)
     st.plotly_chart(figures.drawing.probability_figure(prediction), key="draw_probabilities")
     st.caption(f"Preprocessing + prediction: {result.seconds * 1000:.1f} ms on the server.")
 

@@ -145,13 +145,28 @@ def test_a_run_still_training_answers_with_its_latest_epoch_and_names_it(draw_pa
 
 
 def test_digits_side_by_side_on_the_one_digit_pad_point_to_the_number_tab(draw_page):
+    from playground.digits import number
+
     at = draw_page
     ink, _ = draw_number([1, 7], size=(280, 280), height=90)
     at.session_state[SEAM] = as_picture(ink, "transparent")
     at.run()
     assert not at.exception and at.metric  # still read, as one digit …
     assert "looks like 2 digits side by side" in at.info[0].value  # … and the number tab named
-    assert "A number" in at.info[0].value
+    assert "A number" in at.info[0].value and "read as a number, **17**" in at.info[0].value
+    # Written touching, the two digits are one piece of ink: read as the number tab reads it.
+    touching = np.zeros((280, 280), np.float32)
+    touching[60:210, :] = write([2, 3])[:, :280]
+    assert len(number.split(touching)) == 1
+    at.session_state[SEAM] = as_picture(touching, "transparent")
+    at.run()
+    assert not at.exception and at.metric
+    assert "looks like 2 digits side by side, touching: read as a number, **23**" in at.info[0].value
+    wide_zero = Image.new("L", (280, 280))  # one digit drawn wider than tall is one digit
+    ImageDraw.Draw(wide_zero).ellipse((20, 80, 260, 200), outline=255, width=18)
+    at.session_state[SEAM] = as_picture(np.asarray(wide_zero, np.float32) / 255.0, "transparent")
+    at.run()
+    assert not at.exception and at.metric[0].value == "0" and not at.info
     dotted = draw_digit(7, offset=(60, -20))
     dotted[250:268, 40:58] = 1.0  # a stray dot of the 18 px pen beside a 7: no second digit
     at.session_state[SEAM] = as_picture(dotted, "transparent")

@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from playground import figures
+from playground.core.model import MLP
 from playground.digits import number, predict, preprocessing
 
 WIDTH = 70  # px a digit's picture: four in a row on a phone 360 px wide
@@ -116,16 +117,22 @@ def cut_reason(cut: number.Cut) -> str:
     )
 
 
-def several_digits_hint(image: np.ndarray) -> None:
-    """On the one-digit pad, a drawing of digits side by side: say how the network read it, and
-    where numbers are read."""
-    heights = [d.box[2] - d.box[0] for d in number.split(preprocessing.ink(image)) or []]
-    count = sum(height >= max(heights) / 2 for height in heights)  # a dot beside a digit is no digit
-    if count > 1:
+def several_digits_hint(model: MLP, image: np.ndarray) -> None:
+    """On the one-digit pad, a drawing of digits side by side, or touching: say what it reads as a
+    number, and where numbers are read. Touching digits are one piece, so the drawing is read the
+    way the number tab reads it (cut where the network reads two digits surer than one): on the
+    pen-drawn test digits this names 0.3% of single digits as two, and finds 87% of touching pairs
+    (measured in the README)."""
+    reading = number.read(model, image)
+    tall = max((d.digit.box[2] - d.digit.box[0] for d in reading.digits), default=0)
+    digits = [d for d in reading.digits if d.digit.box[2] - d.digit.box[0] >= tall / 2]  # a dot is no digit
+    if len(digits) > 1:
+        touching = ", touching" if any(d.digit.touched for d in digits) else ""
+        text = "".join(str(d.prediction.digit) for d in digits)
         st.info(
-            f"That looks like {count} digits side by side. The network reads one digit at a "
-            "time, so here it read them as one; the **A number** tab (above) cuts a number into "
-            "its digits first."
+            f"That looks like {len(digits)} digits side by side{touching}: read as a number, "
+            f"**{text}**. The network reads one digit at a time, so here it read them as one; the "
+            "**A number** tab (above) cuts a number into its digits first."
         )
 
 
