@@ -118,6 +118,23 @@ def test_a_cut_is_kept_when_the_halves_evidence_is_stronger_though_the_whole_rea
     assert min(cut.halves_evidence) > cut.whole_evidence + number.EVIDENCE
 
 
+def test_touching_digits_are_tried_cut_where_their_ink_thins_not_on_a_slope(model):
+    ink = write([3, 2], step=56)  # the 3's lower arc meets the 2's left end
+    (piece,) = number.split(ink)
+    profile = np.convolve(piece.ink.sum(axis=0), np.ones(5) / 5, mode="same")
+    columns = number._thin_columns(piece.ink)
+    # Each column tried is a valley of the ink, none a point on a slope: the 3's left side, where
+    # its ink rises from its tips, is thinner than the join but no place to cut a digit.
+    assert columns and all(profile[c] <= min(profile[c - 1], profile[c + 1]) for c in columns)
+    side = max(6, round(0.15 * piece.ink.shape[0]))  # the first column a cut may take
+    slope = profile[side : side + 12]
+    assert np.all(np.diff(slope) >= 0) and slope.min() < min(profile[c] for c in columns)
+    reading = number.read(model, ink)
+    assert reading.text == "32" and all(d.digit.touched for d in reading.digits)
+    (cut,) = reading.cuts
+    assert cut.halves[0].digit.box[3] - piece.box[1] in columns  # cut at one of the valleys
+
+
 def test_a_wide_digit_read_without_doubt_is_not_cut(model):
     picture = Image.new("L", (320, 150))
     ImageDraw.Draw(picture).ellipse((30, 25, 250, 125), outline=255, width=12)  # a 0 2.2× wider than tall

@@ -53,7 +53,7 @@ def number_answer(source: predict.ModelSource, image: np.ndarray | None) -> None
         "The network reads one digit at a time, so the drawing is cut first: each connected stroke "
         "is a piece, and pieces above one another are one digit (a 4 or a 5 drawn in two strokes). "
         "Digits that touch are one piece: one nearly as wide as tall or wider is tried cut "
-        "straight down where its ink is thinnest, and cut when the network reads the two halves "
+        "straight down where its ink thins, and cut when the network reads the two halves "
         "surer than the whole. It may not be, so a little space between digits is safer. Each "
         "digit then goes through the same steps as on the *One digit* tab (crop, shrink to fit "
         "20×20, centre by mass): above, what the model sees of each. Cut and read in "
@@ -109,7 +109,7 @@ def cut_reason(cut: number.Cut) -> str:
             "digits it knows, the whole is not."
         )
     return (
-        f"{read_whole}. Cut where its ink is thinnest, it would be a {first.digit} at "
+        f"{read_whole}. Cut where its ink thins, it would be a {first.digit} at "
         f"{first.confidence:.1%} and a {second.digit} at {second.confidence:.1%} (together "
         f"{both:.1%}), with largest logits of {left} and {right} against the whole's "
         f"{cut.whole_evidence:.1f}: not sure enough of two digits, so it stays one. If it is two, a "

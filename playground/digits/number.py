@@ -9,7 +9,7 @@ goes through the one-digit preprocessing: crop, shrink into the 20 px box, centr
 
 Digits that touch are one piece. Cutting them is left to the network's reading, as no shape rule
 tells a wide digit from two touching ones: a digit at least 0.7× as wide as tall is tried cut in
-two at its thinnest columns, and a cut is kept when the network reads the two halves surer than
+two where its ink thins, and a cut is kept when the network reads the two halves surer than
 the whole: by its confidence or its evidence before the softmax when the digit is wider than
 tall, by a wider margin of evidence alone when it is narrower (then each half is tried again,
 for three digits touching).
@@ -47,7 +47,10 @@ EVIDENCE = 2.0
 # touching pairs; evidence alone, by 3, cuts 7 single digits and 77 pairs.
 NARROW = 0.7  # a digit at least this wide for its height is tried cut…
 NARROW_EVIDENCE = 3.0  # …and cut when each half's largest logit beats the whole's by this much
-CUTS_TRIED = 4  # the thinnest columns tried, each at least a tenth of the height from the others
+# The columns tried: where the ink thins, the thinnest first, each at least a tenth of the height
+# from the others. Measured on all 10,000 test digits (README): the four thinnest columns of any
+# kind → six where the ink thins, touching numbers read right 63.5% → 68.7%, apart 90.0% → 89.7%.
+CUTS_TRIED = 6
 
 
 @dataclass(frozen=True)
@@ -175,12 +178,16 @@ def _evidence(model: MLP, read: ReadDigit) -> float:
 
 
 def _thin_columns(ink: np.ndarray) -> list[int]:
-    """Up to CUTS_TRIED columns where a digit's ink is thinnest (over 5 px), thinnest first, each
-    at least 15% of the height from the sides (a 1 is that wide) and a tenth from one another."""
+    """Up to CUTS_TRIED columns where a digit's ink thins (its least inked columns, over 5 px,
+    among those inked no more than either neighbour), thinnest first, each at least 15% of the height
+    from the sides (a 1 is that wide) and a tenth from one another. Where two digits touch, the
+    ink thins at the join, though a column of either may be thinner still (the side of a 0)."""
     height, width = ink.shape
     side, apart = max(6, round(0.15 * height)), max(4, 0.1 * height)
     profile = np.convolve(ink.sum(axis=0), np.ones(5) / 5, mode="same")
     columns = np.arange(side, width - side)
+    thins = (profile[columns] <= profile[columns - 1]) & (profile[columns] <= profile[columns + 1])
+    columns = columns[thins]
     chosen: list[int] = []
     for column in columns[np.argsort(profile[columns], kind="stable")]:
         if all(abs(column - other) >= apart for other in chosen):
