@@ -121,7 +121,7 @@ def several_digits_hint(model: MLP, image: np.ndarray) -> None:
     """On the one-digit pad, a drawing of digits side by side, or touching: say what it reads as a
     number, and where numbers are read. Touching digits are one piece, so the drawing is read the
     way the number tab reads it (cut where the network reads two digits surer than one): on the
-    pen-drawn test digits this names 0.3% of single digits as two, and finds 87% of touching pairs
+    pen-drawn test digits this names 0.6% of single digits as two, and finds 88% of touching pairs
     (measured in the README)."""
     reading = number.read(model, image)
     tall = max((d.digit.box[2] - d.digit.box[0] for d in reading.digits), default=0)
