@@ -68,6 +68,10 @@ with right:
     @st.fragment(run_every=0.5 if history.active else None)
     def live_area() -> None:
         """Redrawn twice a second while a run trains; the run itself is in a worker process."""
+        # A tick from a browser that has not drawn a preset yet carries the values from before
+        # it. (In a full run of the page this changes nothing: `controls` has kept the preset
+        # only where the values are the preset's.)
+        train_controls.keep_preset_over_stale_values()
         with st.container(key="live-area"):
             _live_area()
 

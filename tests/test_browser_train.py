@@ -1,8 +1,11 @@
 """Real browser: a configuration in the URL, a live chart that updates, accuracy, and Stop."""
 
 import re
+import time
 
 import pytest
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from tests.harness import assert_no_exception, wait_for_app, wait_until
 
@@ -162,14 +165,24 @@ class ServerMessages:
 
     def __init__(self, page):
         self.page, self.held, self.holding, self.to_page = page, [], False, None
+        self.to_server, self.reruns_asked, self.ticking = None, [], set()
         page.route_web_socket(re.compile(r"/_stcore/stream"), self._connect)
 
     def _connect(self, to_page):
-        self.to_page, to_server = to_page, to_page.connect_to_server()
-        to_page.on_message(to_server.send)
-        to_server.on_message(self._from_server)
+        self.to_page, self.to_server = to_page, to_page.connect_to_server()
+        to_page.on_message(self._from_page)
+        self.to_server.on_message(self._from_server)
+
+    def _from_page(self, message):
+        back = BackMsg.FromString(message) if isinstance(message, bytes) else None
+        if back is not None and back.WhichOneof("type") == "rerun_script":
+            self.reruns_asked.append(back)
+        self.to_server.send(message)
 
     def _from_server(self, message):
+        forward = ForwardMsg.FromString(message) if isinstance(message, bytes) else None
+        if forward is not None and forward.WhichOneof("type") == "auto_rerun":
+            self.ticking.add(forward.auto_rerun.fragment_id)
         if self.holding:
             self.held.append(message)
         else:
@@ -179,12 +192,47 @@ class ServerMessages:
         # The page's own calls let Playwright deliver the server's messages to this process.
         wait_until(lambda: self.page.evaluate("0") == 0 and self.held, what="the server to answer")
 
+    def wait_for_rerun_asked(self, after):
+        wait_until(
+            lambda: self.page.evaluate("0") == 0 and len(self.reruns_asked) > after,
+            what="the page to ask for a run",
+        )
+        return self.reruns_asked[after]
+
     def release(self):
         # Still holding while the held ones go: a message that comes in meanwhile joins the queue
         # instead of overtaking it.
         while self.held:
             self.to_page.send(self.held.pop(0))
         self.holding = False
+
+    def tick_as_before_until(self, rerun_asked, held_text: bytes, timeout=240):
+        """Tick the live area (the page's fragment that reruns on a timer) with the controls'
+        values of an earlier request, as a browser would that has drawn nothing the server sent
+        since, until a held message holds `held_text`."""
+        last_tick = 0.0
+
+        def tick_or_done():
+            nonlocal last_tick
+            self.page.evaluate("0")  # lets Playwright deliver the server's messages
+            if any(held_text in message for message in self.held if isinstance(message, bytes)):
+                return True
+            if self.ticking and time.monotonic() - last_tick > 0.5:  # the page's own pace
+                self.to_server.send(self._tick(rerun_asked).SerializeToString())
+                last_tick = time.monotonic()
+            return False
+
+        wait_until(tick_or_done, timeout, what=f"{held_text!r} from the server")
+
+    def _tick(self, rerun_asked):
+        tick = BackMsg()
+        tick.rerun_script.CopyFrom(rerun_asked.rerun_script)
+        tick.rerun_script.fragment_id, tick.rerun_script.is_auto_rerun = next(iter(self.ticking)), True
+        del tick.rerun_script.cached_message_hashes[:]  # the server then sends each in full
+        widgets = [w for w in tick.rerun_script.widget_states.widgets if not w.HasField("trigger_value")]
+        del tick.rerun_script.widget_states.widgets[:]
+        tick.rerun_script.widget_states.widgets.extend(widgets)
+        return tick
 
 
 def test_train_pressed_before_a_preset_has_come_back_trains_the_preset(page, app_url):
@@ -195,12 +243,21 @@ def test_train_pressed_before_a_preset_has_come_back_trains_the_preset(page, app
     messages.holding = True
     page.get_by_role("button", name="⚡ Fast").click()
     messages.wait_for_one_held()  # the preset's run has begun, with the values the page had
+    asked = len(messages.reruns_asked)
     page.get_by_role("button", name="▶ Train").click()
+    stale_click = messages.wait_for_rerun_asked(after=asked)
+    # A browser as slow as that draws nothing of the run before it ends, and the live read-out's
+    # ticks carry the values from before the preset too: the tick that sees the run end makes
+    # the page's full run with the results.
+    messages.tick_as_before_until(stale_click, held_text=b"Final test accuracy")
     messages.release()
     page.get_by_text("Final test accuracy").wait_for(timeout=240_000)
     wait_for_app(page)
     epochs_done = page.locator("[data-testid='stMetric']", has_text="Epochs done").inner_text()
     assert "3/3" in epochs_done  # Fast's 3 epochs, not the 1 of the settings before it
+    # And the page keeps the preset: its controls (the next run they make) and its address.
+    next_run = page.locator("[data-testid='stCaptionContainer']", has_text="Next run:").inner_text()
+    assert "batch 512, 3 epochs" in next_run, next_run
     assert "batch_size=512" in page.evaluate("location.href")
     assert_no_exception(page)
 

@@ -22,7 +22,7 @@ DEVICE_LABELS = {"auto": "Auto", "cuda": "GPU", "cpu": "CPU"}
 # The controls' keys besides each layer's units and dropout (w_units_0, w_dropout_0, …).
 SCALAR_KEYS = ("w_layers", "w_batchnorm", "w_activation", "w_optimizer", "w_lr", "w_schedule")
 SCALAR_KEYS += ("w_batch_size", "w_epochs", "w_seed", "w_device", "w_precision", "w_augment")
-# (values before the preset, the preset's config) until the browser has shown the preset.
+# (the controls' values before a preset, the preset's values, its config) until a control moves.
 PRESET_PENDING_KEY = "preset_not_yet_shown"
 
 
@@ -96,19 +96,21 @@ def apply_preset(name: str) -> None:
         epochs=min(preset.epochs, settings().max_epochs),
     )
     _set_widgets(config)
-    st.session_state[PRESET_PENDING_KEY] = (before, config)
+    if _control_values() != before:  # else no value from before can undo the preset
+        st.session_state[PRESET_PENDING_KEY] = (before, _control_values(), config)
 
 
 def keep_preset_over_stale_values() -> None:
-    """Train's and Stop's callback. A click that comes before the browser has drawn a preset's
-    values carries the values from before the preset, and Streamlit takes them over the ones
-    the preset set: Train would train the old settings, Stop would put them back on the page.
-    A click that carries exactly those values is such a click, so the preset is set again. (A
-    visitor who moved a control back by hand after the preset made a run in between, which
-    forgot the preset: see `controls`.)"""
+    """Train's and Stop's callback, and the live area's first step at each of its ticks. What
+    the browser sends before it has drawn a preset's values carries the values from before the
+    preset, and Streamlit takes them over the ones the preset set: Train would train the old
+    settings, Stop would put them back on the page, a tick of the live area would put them back
+    for the next full run (and in the URL). Exactly those values from a click or a tick are
+    such values, so the preset is set again. (A visitor who moves a control back by hand makes
+    a full run of the page, which forgets the preset: see `controls`.)"""
     pending = st.session_state.get(PRESET_PENDING_KEY)
     if pending and _control_values() == pending[0]:
-        _set_widgets(pending[1])
+        _set_widgets(pending[2])
 
 
 def controls() -> cfg.RunConfig:
@@ -122,20 +124,20 @@ def controls() -> cfg.RunConfig:
     # A row that wraps, each button as wide as its label: three equal columns cut the labels
     # short ("🌀 Augm…" at 1280 px with the sidebar open, "🌀 Au…" at 1024 px).
     presets = st.container(horizontal=True, gap="small")
-    clicked = presets.button(
+    presets.button(
         "📜 Tutorial",
         on_click=apply_preset,
         args=("tutorial",),
         help="The 2017 recipe: 784 → 548 → 252 → 10, BatchNorm, ReLU, dropout 0.5/0.2, Adam 1e-3, "
         "batch 64, 15 epochs",
     )
-    clicked |= presets.button(
+    presets.button(
         "⚡ Fast",
         on_click=apply_preset,
         args=("fast",),
         help="Batch 512 and a one-cycle learning rate: ≥ 97.6% in about 3 epochs",
     )
-    clicked |= presets.button(
+    presets.button(
         "🌀 Augmented",
         on_click=apply_preset,
         args=("augmented",),
@@ -143,8 +145,9 @@ def controls() -> cfg.RunConfig:
         "(strength 0.7), batch 256, one-cycle lr peaking at 3e-3, 40 epochs: ≥ 99% and reads "
         "drawings best",
     )
-    if not clicked:  # the browser has drawn the last preset's values, or a control was moved since
-        st.session_state.pop(PRESET_PENDING_KEY, None)
+    pending = st.session_state.get(PRESET_PENDING_KEY)
+    if pending and _control_values() != pending[1]:  # a control was moved since the preset
+        st.session_state.pop(PRESET_PENDING_KEY)
 
     layers = st.slider("Hidden layers", cfg.MIN_LAYERS, cfg.MAX_LAYERS, key="w_layers")
     hidden, dropout = [], []
