@@ -22,8 +22,8 @@ def test_three_concurrent_sessions_train_and_draw_without_errors(fake_mnist_dir)
     # of the other browser tests in this pytest process.
     # The tutorial's network at batch 8 for 25 epochs: 1,900 steps, 4-8 s a run on the small
     # MNIST of a quiet 2-core machine (15-30 s as the browsers load it), so the runs behind it
-    # wait many of the script's 0.5 s looks at the page. At batch 64 (250 steps, about 1 s) CI once saw no queue place at all: the runs
-    # ahead had ended before the pages drew their place.
+    # wait many of the script's 0.5 s looks at the page. At batch 64 (250 steps, about 1 s) CI
+    # once saw no queue place at all: the runs ahead had ended before the pages drew their place.
     done = subprocess.run(
         [
             sys.executable,
