@@ -55,7 +55,7 @@ def open_train(page, app_url, query):
 
 
 def test_train_from_url_chart_updates_and_accuracy_appears(page, app_url):
-    open_train(page, app_url, "hidden=64,32&dropout=0.1,0.1&batch_size=8&epochs=100&lr=0.001")
+    open_train(page, app_url, "hidden=64,32&dropout=0.1,0.1&batch_size=8&epochs=40&lr=0.001")
     assert page.get_by_text("784 → 64 → 32 → 10").count() >= 1  # the URL's config is the next run
     frame = live_frame(page)
     # The browser itself watches the chart, ten times a second, from before the click: a test
