@@ -20,10 +20,11 @@ def test_three_concurrent_sessions_train_and_draw_without_errors(fake_mnist_dir)
         pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium (bash run.sh test does this)")
     # A subprocess: the script runs its own asyncio loop, which must not meet the sync Playwright
     # of the other browser tests in this pytest process.
-    # The tutorial's network at batch 8 for 25 epochs: 1,900 steps, 4-8 s a run on the small
-    # MNIST of a quiet 2-core machine (15-30 s as the browsers load it), so the runs behind it
-    # wait many of the script's 0.5 s looks at the page. At batch 64 (250 steps, about 1 s) CI
-    # once saw no queue place at all: the runs ahead had ended before the pages drew their place.
+    # The tutorial's network at batch 8 for 35 epochs: 2,660 steps, 6-11 s a run on the small
+    # MNIST of a quiet 2-core machine (20-40 s as the browsers load it), so the runs behind it
+    # wait many of the script's 0.5 s looks at the page. At 15 epochs, and at batch 64 (250 steps,
+    # about 1 s), CI once saw no queue place at all: the runs ahead had ended before the pages
+    # drew their place.
     done = subprocess.run(
         [
             sys.executable,
@@ -33,7 +34,7 @@ def test_three_concurrent_sessions_train_and_draw_without_errors(fake_mnist_dir)
             "--data-dir",
             str(fake_mnist_dir),
             "--query",
-            "batch_size=8&epochs=25",
+            "batch_size=8&epochs=35",
             "--timeout",
             "400",
             "--json",
