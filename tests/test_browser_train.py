@@ -4,9 +4,11 @@ import re
 import time
 
 import pytest
+import torch
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from playground.core import checkpoint
 from tests.harness import assert_no_exception, wait_for_app, wait_until
 
 pytestmark = pytest.mark.browser
@@ -79,7 +81,7 @@ def test_train_from_url_chart_updates_and_accuracy_appears(page, app_url):
     assert_no_exception(page)
 
 
-def test_stop_mid_run_keeps_the_partial_model(page, app_url):
+def test_stop_mid_run_keeps_the_partial_model(page, app_url, tmp_path):
     open_train(page, app_url, LONG_RUN)
     page.get_by_role("button", name="▶ Train").click()
     wait_for_points(page, 3)
@@ -89,7 +91,12 @@ def test_stop_mid_run_keeps_the_partial_model(page, app_url):
     wait_for_app(page)
     epochs_done = page.locator("[data-testid='stMetric']", has_text="Epochs done").inner_text()
     assert "/100" in epochs_done and "100/100" not in epochs_done
-    assert page.get_by_text("Model of Run").count() >= 1  # the partial model can be downloaded
+    with page.expect_download() as download:  # the partial model, as a checkpoint that loads
+        page.get_by_role("button", name=re.compile(r"Model of Run \d+ \(\.pt\)")).click()
+    download.value.save_as(tmp_path / "partial.pt")
+    model, config, meta = checkpoint.load(tmp_path / "partial.pt")
+    assert config.hidden == (1024, 1024) and config.epochs == 100
+    assert model(torch.zeros(1, 784)).shape == (1, 10) and 0 <= meta["test_accuracy"] <= 1
     assert_no_exception(page)
 
 
@@ -149,10 +156,26 @@ def test_weights_show_while_it_trains_and_the_draw_page_answers_with_the_latest_
 
 def test_the_exported_script_downloads_with_the_pages_settings(page, app_url, tmp_path):
     """The .py is made when the button is pressed (a file made at every page run could be
-    replaced before a busy browser fetched it)."""
+    replaced before a busy browser fetched it). And the press reruns nothing: Streamlit names
+    the file to make anew at each run of the page, so a run that the press itself asked for,
+    finished before a busy server took up the request for the file, left the request a name
+    that no longer existed, and the download never came (seen on a loaded machine). The test
+    holds the request until any run the press asked for has finished."""
+    messages = ServerMessages(page)
     open_train(page, app_url, "hidden=64,32&dropout=0.5,0.2&batch_size=256&epochs=2")
+    wait_until(messages.settle)
+    runs_asked, runs_finished = len(messages.reruns_asked), messages.runs_finished
+    messages.holding_file_requests = True
     with page.expect_download() as download:
         page.get_by_role("button", name="⬇ PyTorch code (.py)").click()
+        wait_until(lambda: messages.settle() and messages.file_requests, what="the request for the file")
+        if len(messages.reruns_asked) > runs_asked:  # the press asked for a run of the page
+            wait_until(
+                lambda: messages.settle() and messages.runs_finished > runs_finished,
+                what="the run the press asked for",
+            )
+        messages.holding_file_requests = False
+        messages.to_server.send(messages.file_requests.pop())
     target = tmp_path / "train_mnist.py"
     download.value.save_as(target)
     assert download.value.suggested_filename == "train_mnist.py"
@@ -166,6 +189,7 @@ class ServerMessages:
     def __init__(self, page):
         self.page, self.held, self.holding, self.to_page = page, [], False, None
         self.to_server, self.reruns_asked, self.ticking = None, [], set()
+        self.runs_finished, self.file_requests, self.holding_file_requests = 0, [], False
         page.route_web_socket(re.compile(r"/_stcore/stream"), self._connect)
 
     def _connect(self, to_page):
@@ -175,14 +199,20 @@ class ServerMessages:
 
     def _from_page(self, message):
         back = BackMsg.FromString(message) if isinstance(message, bytes) else None
-        if back is not None and back.WhichOneof("type") == "rerun_script":
+        kind = back.WhichOneof("type") if back is not None else None
+        if kind == "rerun_script":
             self.reruns_asked.append(back)
+        if kind == "backend_operation_request" and self.holding_file_requests:
+            self.file_requests.append(message)  # a download button's "make my file now"
+            return
         self.to_server.send(message)
 
     def _from_server(self, message):
         forward = ForwardMsg.FromString(message) if isinstance(message, bytes) else None
         if forward is not None and forward.WhichOneof("type") == "auto_rerun":
             self.ticking.add(forward.auto_rerun.fragment_id)
+        if forward is not None and forward.WhichOneof("type") == "script_finished":
+            self.runs_finished += 1
         if self.holding:
             self.held.append(message)
         else:
@@ -198,6 +228,10 @@ class ServerMessages:
             what="the page to ask for a run",
         )
         return self.reruns_asked[after]
+
+    def settle(self):
+        """Let Playwright deliver what came over the connection; true (for `wait_until`)."""
+        return self.page.evaluate("0") == 0
 
     def release(self):
         # Still holding while the held ones go: a message that comes in meanwhile joins the queue

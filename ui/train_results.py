@@ -176,6 +176,10 @@ def share_and_export(config: RunConfig, history: RunHistory) -> None:
         file_name="train_mnist.py",
         mime="text/x-python",
         help="A standalone script: needs only torch and torchvision",
+        # And the click reruns nothing: a run of the page names the file to make anew, so a run
+        # the click asked for, ended before a busy server took up the click's request for the
+        # file, left the request a name that was gone (no download, on a loaded machine).
+        on_click="ignore",
     )
     trained = history.trained()
     if trained:
@@ -186,6 +190,7 @@ def share_and_export(config: RunConfig, history: RunHistory) -> None:
             file_name=f"mnist-mlp-{record.name.lower().replace(' ', '-')}.pt",
             mime="application/octet-stream",
             help="Weights and settings; opens with the Draw page or `python -m playground predict`",
+            on_click="ignore",  # as above
         )
 
 
