@@ -2,6 +2,7 @@
 # PyTorch Playground in one command each:
 #   bash run.sh app          set up .venv and start the app (http://localhost:8501)
 #   bash run.sh test [ARGS]  set up .venv (and Chromium for the browser tests), run ruff and all tests
+#                            (in two processes; with ARGS, pytest ARGS in one)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -44,6 +45,9 @@ case "${1:-}" in
       echo "ruff found the problems above: .venv/bin/ruff check --fix . && .venv/bin/ruff format ." >&2
       exit 1
     }
+    # The whole suite in two processes, a test file at a time each (pytest-xdist): much of it waits
+    # on browsers and servers, so two share 2 cores well. With arguments: exactly those.
+    [ $# -gt 0 ] || set -- -n 2 --dist loadfile
     exec .venv/bin/python -m pytest "$@"
     ;;
   *)
