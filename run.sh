@@ -46,8 +46,10 @@ case "${1:-}" in
       exit 1
     }
     # The whole suite in two processes, a test file at a time each (pytest-xdist): much of it waits
-    # on browsers and servers, so two share 2 cores well. With arguments: exactly those.
-    [ $# -gt 0 ] || set -- -n 2 --dist loadfile
+    # on browsers and servers, so two share 2 cores well. In the order collected (tests/conftest.py
+    # puts the long browser files first; xdist's own order, most tests first, ran the one-test load
+    # test last). With arguments: exactly those.
+    [ $# -gt 0 ] || set -- -n 2 --dist loadfile --no-loadscope-reorder
     exec .venv/bin/python -m pytest "$@"
     ;;
   *)

@@ -132,6 +132,6 @@ def page(browser):
 
 def pytest_collection_modifyitems(items):
     """The real-browser files first: they are the suite's longest, and `bash run.sh test` runs the
-    suite in two processes, a file at a time each (pytest-xdist), which end together only when
-    the long files do not come last. The order within each group stays as collected."""
+    suite in two processes, a file at a time each in this order (pytest-xdist), which end together
+    only when the long files do not come last. The order within each group stays as collected."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is None)

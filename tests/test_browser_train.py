@@ -219,18 +219,18 @@ class ServerMessages:
             self.to_page.send(message)
 
     def wait_for_one_held(self):
-        # The page's own calls let Playwright deliver the server's messages to this process.
-        wait_until(lambda: self.page.evaluate("0") == 0 and self.held, what="the server to answer")
+        wait_until(lambda: self.settle() and self.held, what="the server to answer")
 
     def wait_for_rerun_asked(self, after):
         wait_until(
-            lambda: self.page.evaluate("0") == 0 and len(self.reruns_asked) > after,
+            lambda: self.settle() and len(self.reruns_asked) > after,
             what="the page to ask for a run",
         )
         return self.reruns_asked[after]
 
     def settle(self):
-        """Let Playwright deliver what came over the connection; true (for `wait_until`)."""
+        """Let Playwright deliver what came over the connection (the page's own calls do); true,
+        for `wait_until`."""
         return self.page.evaluate("0") == 0
 
     def release(self):
@@ -248,7 +248,7 @@ class ServerMessages:
 
         def tick_or_done():
             nonlocal last_tick
-            self.page.evaluate("0")  # lets Playwright deliver the server's messages
+            self.settle()
             if any(held_text in message for message in self.held if isinstance(message, bytes)):
                 return True
             if self.ticking and time.monotonic() - last_tick > 0.5:  # the page's own pace
