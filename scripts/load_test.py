@@ -59,7 +59,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.harness import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, OutputWatch, start_app  # noqa: E402
 
 MAX_SESSIONS = 20
 DEFAULT_QUERY = "hidden=64&dropout=0.1&batch_size=512&epochs=1"
@@ -167,39 +167,6 @@ class MemorySampler(threading.Thread):
         self._halt.set()
         self.join(5)
         self.sample()
-
-
-class OutputWatch(threading.Thread):
-    """Drains the server's stdout (an unread pipe would block the server once full) and keeps
-    every Python traceback it prints."""
-
-    def __init__(self, proc: subprocess.Popen):
-        super().__init__(name="server-output", daemon=True)
-        self.proc = proc
-        self.lines: list[str] = []
-        self.tracebacks: list[str] = []
-
-    def run(self) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            line = raw.decode(errors="replace").rstrip()
-            self.lines.append(line)
-            if line.startswith("Traceback"):
-                self.tracebacks.append(line)
-
-    def traceback_texts(self) -> list[str]:
-        """Each traceback with the lines that follow it (up to the next blank line)."""
-        texts, current = [], None
-        for line in self.lines:
-            if line.startswith("Traceback"):
-                current = [line]
-                texts.append(current)
-            elif current is not None:
-                if not line.strip():
-                    current = None
-                else:
-                    current.append(line)
-        return ["\n".join(t[-4:]) for t in texts]
 
 
 # --- one browser session ----------------------------------------------------------------------

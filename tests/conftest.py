@@ -29,7 +29,7 @@ import pytest  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 from tests.fakemnist import make_fake_mnist  # noqa: E402
-from tests.harness import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app  # noqa: E402
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, served_app  # noqa: E402
 
 # Playwright's `expect` waits 5 s by default; the suite runs on loaded 2-core machines.
 expect.set_options(timeout=120_000)
@@ -103,10 +103,9 @@ def cli_here(capsys):
 def app_url(fake_mnist_dir):
     """The app served on loopback with the small MNIST as its data directory. Its time cap is a
     day: the Stop tests need runs that cannot end before the test presses Stop (the cap itself
-    is tested on servers of its own)."""
-    proc, url = start_app(fake_mnist_dir, {"PLAYGROUND_MAX_RUN_SECONDS": str(24 * 3600)})
-    yield url
-    stop_app(proc)
+    is tested on servers of its own). A traceback in its output fails the last test to use it."""
+    with served_app(fake_mnist_dir, {"PLAYGROUND_MAX_RUN_SECONDS": str(24 * 3600)}) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

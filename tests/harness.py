@@ -8,9 +8,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -71,6 +73,56 @@ def start_app(
     proc.kill()
     output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
     raise RuntimeError(f"streamlit did not come up on {url}:\n{output[-3000:]}")
+
+
+class OutputWatch(threading.Thread):
+    """Drains the server's stdout (an unread pipe would block the server once full) and keeps
+    every Python traceback it prints."""
+
+    def __init__(self, proc: subprocess.Popen):
+        super().__init__(name="server-output", daemon=True)
+        self.proc = proc
+        self.lines: list[str] = []
+        self.tracebacks: list[str] = []
+
+    def run(self) -> None:
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            line = raw.decode(errors="replace").rstrip()
+            self.lines.append(line)
+            if line.startswith("Traceback"):
+                self.tracebacks.append(line)
+
+    def traceback_texts(self) -> list[str]:
+        """Each traceback with the lines that follow it (up to the next blank line)."""
+        texts, current = [], None
+        for line in self.lines:
+            if line.startswith("Traceback"):
+                current = [line]
+                texts.append(current)
+            elif current is not None:
+                if not line.strip():
+                    current = None
+                else:
+                    current.append(line)
+        return ["\n".join(t[-4:]) for t in texts]
+
+
+@contextmanager
+def served_app(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """The app under `streamlit run` for a `with` block, its output drained meanwhile. A block
+    that ends well fails if the server printed a traceback: an error on the server that no page
+    showed (a download's file gone before the click's request came, say)."""
+    proc, url = start_app(data_dir, extra_env)
+    output = OutputWatch(proc)
+    output.start()
+    try:
+        yield url
+    finally:
+        stop_app(proc)
+        output.join(10)
+    tracebacks = output.traceback_texts()
+    assert not tracebacks, "the app's server printed tracebacks:\n\n" + "\n\n".join(tracebacks)
 
 
 def stop_app(proc: subprocess.Popen) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness import assert_no_exception, start_app, stop_app, wait_for_app
+from tests.harness import assert_no_exception, served_app, wait_for_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,22 +84,22 @@ def test_every_page_hands_a_servers_first_run_to_app_py():
 def test_a_first_visit_by_deep_link_gets_the_app_shell(browser, fake_mnist_dir, url_path, title):
     """Each page's URL as the very first visit to a freshly started server: the page comes with
     app.py's navigation and sidebar, and no "Page not found" dialog (ui/shell.py)."""
-    proc, url = start_app(fake_mnist_dir)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(120_000)  # a fresh server's first page imports torch: slow when loaded
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    try:
-        page.goto(f"{url}/{url_path}")
-        page.get_by_role("heading", name=title).first.wait_for()  # the page itself
-        page.locator("[data-testid='stSidebarNav'] a[aria-current='page']").wait_for()  # app.py's navigation
-        page.get_by_text("Device:").wait_for()  # app.py's shared sidebar
-        wait_for_app(page)
-        assert page.get_by_role("link", name="app").count() == 0  # no file-based page list
-        assert page.get_by_text("Page not found").count() == 0
-        assert not [e for e in errors if "does not seem to exist" in e or "no corresponding file" in e]
-        assert_no_exception(page)
-    finally:
-        context.close()
-        stop_app(proc)  # killed if it outlives SIGTERM by 10 s, as one once did
+    with served_app(fake_mnist_dir) as url:  # its server stopped (killed if need be) at the end
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(120_000)  # a fresh server's first page imports torch: slow when loaded
+        errors = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        try:
+            page.goto(f"{url}/{url_path}")
+            page.get_by_role("heading", name=title).first.wait_for()  # the page itself
+            # app.py's navigation, then its shared sidebar
+            page.locator("[data-testid='stSidebarNav'] a[aria-current='page']").wait_for()
+            page.get_by_text("Device:").wait_for()
+            wait_for_app(page)
+            assert page.get_by_role("link", name="app").count() == 0  # no file-based page list
+            assert page.get_by_text("Page not found").count() == 0
+            assert not [e for e in errors if "does not seem to exist" in e or "no corresponding file" in e]
+            assert_no_exception(page)
+        finally:
+            context.close()
