@@ -83,15 +83,11 @@ class OutputWatch(threading.Thread):
         super().__init__(name="server-output", daemon=True)
         self.proc = proc
         self.lines: list[str] = []
-        self.tracebacks: list[str] = []
 
     def run(self) -> None:
         assert self.proc.stdout is not None
         for raw in self.proc.stdout:
-            line = raw.decode(errors="replace").rstrip()
-            self.lines.append(line)
-            if line.startswith("Traceback"):
-                self.tracebacks.append(line)
+            self.lines.append(raw.decode(errors="replace").rstrip())
 
     def traceback_texts(self) -> list[str]:
         """Each traceback with the lines that follow it (up to the next blank line)."""
