@@ -4,10 +4,12 @@ No pytest here, so that `scripts/` can use it outside a test run."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -42,10 +44,34 @@ def wait_until(condition: Callable[[], T], timeout: float = 120.0, what: str = "
     return result
 
 
+_CLAIMED_PORTS: list = []  # lock files held while this process lives (closed, they unlock)
+_PORT_CLAIMS = Path(tempfile.gettempdir()) / "playground-test-ports"
+
+
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now and claimed by no other process of the suite. The suite runs in
+    two processes, each starting servers: the port the kernel hands one of them is free again
+    until its server binds it, seconds later, and the other could be handed it meanwhile."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if claim_port(port):
+            return port
+
+
+def claim_port(port: int) -> bool:
+    """Claim `port` for this process with a lock on a file named after it, held as long as the
+    process lives; False when another living process holds it."""
+    _PORT_CLAIMS.mkdir(exist_ok=True)
+    claim = open(_PORT_CLAIMS / f"{port}.lock", "w")  # noqa: SIM115 (held until the process ends)
+    try:
+        fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        claim.close()
+        return False
+    _CLAIMED_PORTS.append(claim)
+    return True
 
 
 def start_app(
