@@ -14,8 +14,8 @@ from ui import timing
 st.title("⚡ GPU operations")
 info = system.device_info()
 st.markdown(
-    "The tutorial moved tensors with `x.cuda()` inside `if torch.cuda.is_available():`. Today's "
-    "habit is to pick a `device` once and write `.to(device)` everywhere, so the same code runs "
+    "The tutorial moved tensors with `x.cuda()` inside an `if torch.cuda.is_available():` block. "
+    "Today's habit is to pick a `device` once and write `.to(device)` everywhere, so the same code runs "
     "with or without a GPU."
 )
 if info.cuda:
