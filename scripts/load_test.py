@@ -281,6 +281,10 @@ async def run_session(
         """Each wait ends at the step timeout or at the global deadline, whichever comes first."""
         return max(1.0, min(step_timeout, deadline - time.monotonic()) * 1000)
 
+    def browser_error(text: str) -> None:
+        """An error the browser saw, with the step it came in (a request of the page just left?)."""
+        result.errors.append(f"{text} [while {step}, at {time.monotonic() - t0:.1f} s]")
+
     def on_console(message) -> None:
         if message.type != "error":
             return
@@ -288,22 +292,22 @@ async def run_session(
         if "status of 404" in message.text and base_path_probe(url, where):
             result.known.append(where)
         else:
-            result.errors.append(f"console error: {message.text[:300]} ({where})")
+            browser_error(f"console error: {message.text[:300]} ({where})")
 
     def on_request_failed(request) -> None:
         if "/component/" in request.url and "ERR_ABORTED" in str(request.failure):
             result.known.append(request.url)  # the browser dropped an iframe's file: a page switch
         elif request.url.startswith(url):
-            result.errors.append(f"request failed: {request.method} {request.url} ({request.failure})")
+            browser_error(f"request failed: {request.method} {request.url} ({request.failure})")
 
     def on_response(response) -> None:
         if response.status == 404 and base_path_probe(url, response.url):
             result.known.append(response.url)
         elif response.url.startswith(url) and response.status >= 400:
-            result.errors.append(f"HTTP {response.status}: {response.request.method} {response.url}")
+            browser_error(f"HTTP {response.status}: {response.request.method} {response.url}")
 
     page.on("console", on_console)
-    page.on("pageerror", lambda err: result.errors.append(f"page error: {str(err)[:300]}"))
+    page.on("pageerror", lambda err: browser_error(f"page error: {str(err)[:300]}"))
     page.on("requestfailed", on_request_failed)
     page.on("response", on_response)
 
