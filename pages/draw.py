@@ -13,7 +13,7 @@ shell.run_inside_app()
 
 from playground import figures
 from playground.digits import predict, preprocessing, saliency
-from ui import draw_models, drawing_pad, ideal_digits, most_alike, number_reading
+from ui import draw_models, drawing_pad, ideal_digits, inline, most_alike, number_reading
 
 ONE_DIGIT = drawing_pad.Pad(
     "draw", 280, 280, stroke=18, pen_help="18 px on this 280 px canvas draws MNIST-like strokes."
@@ -86,7 +86,7 @@ def explanation(image) -> None:
     digit = result.prediction.digit
     looked_for = ideal_digits.found_for(source.model).pixels[digit]
     pictures.append((figures.inside.ink_picture(looked_for) / 255.0, f"What it looks for in a {digit}"))
-    st.image(  # one list: a row on a wide screen, rows of two on a phone (not five stacked)
+    inline.image(  # one list: a row on a wide screen, rows of two on a phone (not five stacked)
         [preprocessing.enlarge(pixels, 140) for pixels, _ in pictures],
         caption=[caption for _, caption in pictures],
         width=140,

@@ -12,7 +12,7 @@ from playground.core import data, system
 from playground.core.first_layer import first_layer_weights, units_by_strength
 from playground.digits import predict
 from playground.hosting.settings import is_local
-from ui import backend_notice, ideal_digits, session
+from ui import backend_notice, ideal_digits, inline, session
 
 st.title("🔥 PyTorch Playground")
 st.markdown(
@@ -25,13 +25,13 @@ st.markdown(
 # model's strongest first-layer units), so that a visitor sees it before reading about it.
 model, _, _ = predict.load_default()
 pictures = first_layer_weights(model)
-st.image(
+inline.image(
     figures.inside.weights_image(pictures.numpy(), units_by_strength(pictures)[:16], columns=8, scale=4),
     caption=f"What the network learns: 16 of its first layer's {len(pictures)} units, each one's 784 "
     "weights as the 28×28 picture it looks for (red: ink there makes it fire; blue: holds it "
     "back). Train it on the Train page and watch them form.",
 )
-st.image(
+inline.image(
     figures.inside.digits_strip(ideal_digits.found_for(model).pixels),
     caption="What it thinks each digit looks like, 0 to 9: for each, the picture the network scores "
     "highest, found by autograd from a blank canvas. Every run you train shows its own (its "

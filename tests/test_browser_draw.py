@@ -25,6 +25,16 @@ def draw(page, points) -> None:
     page.mouse.up()
 
 
+def assert_pictures_inline(page) -> None:
+    """Every picture on the page came with it and shows (ui/inline.py: one fetched as a file could
+    be deleted by a stopped run of the page before the browser got it, a 404 kept as a broken
+    picture, seen in the load test)."""
+    pictures = page.locator("[data-testid='stImage'] img")
+    wait_until(lambda: pictures.count() >= 5, what="the page's pictures")
+    sources = pictures.evaluate_all("els => els.map(e => [e.src.slice(0, 15), e.complete && e.naturalWidth])")
+    assert all(src.startswith("data:image/") and width > 0 for src, width in sources), sources
+
+
 def test_drawing_a_seven_gets_an_answer_and_the_probability_chart(page, app_url):
     page.goto(app_url)
     wait_for_app(page)
@@ -49,6 +59,7 @@ def test_drawing_a_seven_gets_an_answer_and_the_probability_chart(page, app_url)
         "() => Array.from(document.querySelectorAll('.js-plotly-plot'), el => el.layout.title.text || '')"
     )
     assert sum("Why " in t for t in titles) == 2, titles  # …and of the runner-up
+    assert_pictures_inline(page)
 
     page.get_by_role("button", name="Clear").click()
     page.get_by_text("Draw a digit first").first.wait_for()

@@ -23,8 +23,8 @@ def open_train(at, **params):
 
 
 def grid_url(at) -> str | None:
-    """Where the page's sample grid is (Streamlit names an image by its content's hash, so a new
-    grid has a new URL); None when the page shows no image."""
+    """The page's sample grid, as the page sends it (a data: URL of its PNG, so a new grid has a
+    new URL); None when the page shows no image."""
     images = at.get("image")
     return images[0].proto.imgs[0].url if images else None
 
@@ -40,7 +40,7 @@ def test_the_url_sets_the_strength_and_the_grid_shows_it(app):
     assert at.session_state["train_config"].augment == 0.7
     assert "augmentation 0.7" in captions(at)
     augmented_grid = grid_url(at)
-    assert augmented_grid is not None and augmented_grid.endswith(".png")
+    assert augmented_grid is not None and augmented_grid.startswith("data:image/png;base64,")
 
     at.slider(key="w_augment").set_value(0.0).run()
     assert at.query_params["augment"] in ("0.0", ["0.0"])

@@ -9,6 +9,7 @@ import streamlit as st
 
 from playground import figures
 from playground.core import data
+from ui import inline
 
 HEADER = 16  # bytes before the first image in MNIST's IDX files (8 before the first label)
 SAMPLE = 100  # the first training digits, from which one of each class is shown
@@ -50,4 +51,4 @@ def show(strength: float, root: Path) -> None:
         )
     else:
         st.caption("**Trained on** MNIST's digits as they are (augmentation off: the tutorial).")
-    st.image(grid, width="stretch", output_format="PNG")  # PNG: JPEG would blur the pixels
+    inline.image(grid, width="stretch")  # PNG: JPEG would blur the pixels

@@ -4,15 +4,12 @@ training shows its first 64 units as of its latest finished epoch."""
 
 from __future__ import annotations
 
-import base64
-import io
-
 import streamlit as st
-from PIL import Image
 
 from playground import figures
 from playground.core.first_layer import first_layer_weights, units_by_strength
 from playground.core.model import MLP
+from ui import inline
 
 PER_PAGE = 64
 
@@ -56,14 +53,12 @@ def live_first_layer(run_id: int, epoch: int, model: MLP) -> None:
     if cached is None or cached[:2] != (run_id, epoch):
         pictures = first_layer_weights(model).numpy()
         units = LIVE_UNITS[: len(pictures)]
-        image = Image.fromarray(figures.inside.weights_image(pictures, units, scale=1))
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=90)
-        cached = (run_id, epoch, base64.b64encode(buffer.getvalue()).decode())
+        picture = figures.inside.weights_image(pictures, units, scale=1)
+        cached = (run_id, epoch, inline.data_url(picture, "JPEG"))
         st.session_state["live_first_layer"] = cached
     shown = min(PER_PAGE, len(model.hidden[0][0].weight))
     st.markdown(
-        f'<img src="data:image/jpeg;base64,{cached[2]}" alt="first-layer weights after epoch {epoch}" '
+        f'<img src="{cached[2]}" alt="first-layer weights after epoch {epoch}" '
         'style="width: 360px; max-width: 100%; image-rendering: pixelated">',
         unsafe_allow_html=True,
     )

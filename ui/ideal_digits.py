@@ -8,6 +8,7 @@ import streamlit as st
 from playground import figures
 from playground.core.model import MLP
 from playground.digits import ideal
+from ui import inline
 
 WIDTH = 84  # px a picture: ten in a row on a wide screen, four on a phone (as the mistakes)
 
@@ -32,7 +33,7 @@ def ideal_digits(model: MLP, test_images, test_labels) -> None:
         "that work anywhere survive, and each unit of ink costs a little score. Under each: how "
         "sure the network is of it."
     )
-    st.image(
+    inline.image(
         [figures.inside.ink_picture(found.pixels[digit]) for digit in range(ideal.DIGITS)],
         width=WIDTH,
         caption=[f"its {digit} ({found.confidence(digit):.0%})" for digit in range(ideal.DIGITS)],
@@ -42,7 +43,7 @@ def ideal_digits(model: MLP, test_images, test_labels) -> None:
     averages = ideal.average_digits(test_images, test_labels)
     own = ideal.own_digits(found.pixels, averages)
     st.caption("The average of the test set's digits of each kind, for comparison:")
-    st.image(
+    inline.image(
         [figures.inside.ink_picture(averages[digit]) for digit in range(ideal.DIGITS)],
         width=WIDTH,
         caption=[f"average {digit}" for digit in range(ideal.DIGITS)],

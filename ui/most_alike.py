@@ -9,7 +9,7 @@ import torch
 from playground import figures
 from playground.core import data
 from playground.digits import alike, digit_map, predict, preprocessing
-from ui import session
+from ui import inline, session
 
 
 def test_digits_near(source: predict.ModelSource, model_input: torch.Tensor, digit: int) -> None:
@@ -35,7 +35,7 @@ def _most_alike(source: predict.ModelSource, model_input, digit: int, images, la
     for title, row in (("As the network sees them", found.by_network), ("As pixels", found.by_pixels)):
         same = sum(a.label == digit for a in row)
         st.markdown(f"**{title}**: {digit}s among them, {same} of {len(row)}")
-        st.image(
+        inline.image(
             [preprocessing.enlarge(images[a.index].numpy() / 255.0, 56) for a in row],
             caption=[f"{a.label} · {a.similarity:.2f}" for a in row],
             width=56,

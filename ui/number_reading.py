@@ -10,6 +10,7 @@ import streamlit as st
 from playground import figures
 from playground.core.model import MLP
 from playground.digits import number, predict, preprocessing
+from ui import inline
 
 WIDTH = 70  # px a digit's picture: four in a row on a phone 360 px wide
 WHY_WIDTH = 88  # px a picture of a cut: the piece and its halves, three in a row on a 360 px phone
@@ -39,12 +40,12 @@ def number_answer(source: predict.ModelSource, image: np.ndarray | None) -> None
     )
     digits = [d.prediction.digit for d in reading.digits]
     touched = [d.digit.touched for d in reading.digits]
-    st.image(
+    inline.image(
         figures.drawing.cut_picture(reading.ink, [d.digit.box for d in reading.digits], digits, touched),
         caption="Where your drawing was cut into digits, and what each one is read as"
         + (" (dashed: digits that touched, cut apart)" if any(touched) else ""),
     )
-    st.image(
+    inline.image(
         [preprocessing.enlarge(d.processed.centred, WIDTH) for d in reading.digits],
         caption=[_answer_text(d.prediction) for d in reading.digits],
         width=WIDTH,
@@ -80,7 +81,7 @@ def cuts_explained(cuts: list[number.Cut]) -> None:
                     if cut.made
                     else "The piece read as one digit, then the halves of the cut nearest to passing:"
                 )
-                st.image(
+                inline.image(
                     [preprocessing.enlarge(d.processed.centred, WHY_WIDTH) for d in pieces],
                     caption=[f"{d.prediction.digit} · {d.prediction.confidence:.0%}" for d in pieces],
                     width=WHY_WIDTH,

@@ -12,6 +12,7 @@ from playground.core import checkpoint
 from playground.core.config import RunConfig
 from playground.core.model import architecture_rows, parameter_count
 from playground.hosting.runs import RunHistory, RunRecord
+from ui import inline
 from ui.first_layer import first_layer
 from ui.ideal_digits import found_for, ideal_digits
 
@@ -69,7 +70,7 @@ def _mistakes(record: RunRecord) -> None:
     shown = wrong[:GALLERY_SIZE].tolist()
     # One image list, not eight columns: it wraps in reading order at any width (columns stack
     # on a phone, one digit a row, in column order).
-    st.image(
+    inline.image(
         [images[index].numpy() for index in shown],
         width=84,
         caption=[
@@ -126,7 +127,7 @@ def _compare_digits(history: RunHistory, chosen: list[int]) -> None:
             st.caption("Overlay a finished run to see its pictures here.")
         for record in runs:
             augment = f"augmented {record.config.augment:g}" if record.config.augment else "not augmented"
-            st.image(
+            inline.image(
                 figures.inside.digits_strip(found_for(record.model).pixels, scale=3),
                 caption=f"{record.name}: {' → '.join(map(str, record.config.hidden))}, {augment}, "
                 f"{record.final_accuracy:.2%}",
