@@ -81,6 +81,24 @@ def test_train_from_url_chart_updates_and_accuracy_appears(page, app_url):
     assert_no_exception(page)
 
 
+def test_the_read_out_shows_before_plotly_js_has_come(page, app_url):
+    """The live frame says it is ready before it loads plotly.js (4.6 MB): a browser slow to
+    fetch it would otherwise pass Streamlit's 60 s wait and get an error in the frame's place
+    (seen with ten pages in one browser). Here plotly.js is held back until the text shows."""
+    held = []
+    page.route("**/plotly.min.js", lambda route: held.append(route))
+    open_train(page, app_url, "hidden=32&epochs=1")
+    frame = live_frame(page)
+    wait_until(lambda: frame.locator("#label").inner_text().strip(), what="the read-out's text")
+    assert frame.locator(".js-plotly-plot").count() == 0  # no chart yet: plotly.js is still held
+    assert held, "the frame did not ask for plotly.js"
+    for request in held:
+        request.continue_()
+    frame.locator(".js-plotly-plot").wait_for()  # drawn on arrival
+    assert frame.evaluate(CURVE_POINTS) == 0  # the empty chart of a run not started
+    assert_no_exception(page)
+
+
 def test_stop_mid_run_keeps_the_partial_model(page, app_url, tmp_path):
     open_train(page, app_url, LONG_RUN)
     page.get_by_role("button", name="▶ Train").click()
