@@ -50,6 +50,17 @@ def wait_for_points(page, more_than, timeout=120):
 LONG_RUN = "hidden=1024,1024&dropout=0.1,0.1&batch_size=8&epochs=100"
 
 
+def wait_for_results(page, timeout_ms=240_000):
+    """Wait for a run's results; when they do not come, say what the page showed instead (the
+    live read-out's text and the buttons): a press that was lost, a queue, or a run that stalled."""
+    try:
+        page.get_by_text("Final test accuracy").wait_for(timeout=timeout_ms)
+    except Exception as err:
+        label = live_frame(page).locator("#label").inner_text(timeout=10_000)
+        buttons = page.get_by_role("button").all_inner_texts()
+        raise AssertionError(f"no results; the read-out says {label!r}; buttons {buttons}") from err
+
+
 def open_train(page, app_url, query):
     page.goto(f"{app_url}/train?{query}")
     wait_for_app(page)
@@ -329,7 +340,7 @@ def test_on_a_phone_the_live_charts_legend_leaves_the_curves_alone(browser, app_
     try:
         open_train(page, app_url, "hidden=64&epochs=1&batch_size=64")
         page.get_by_role("button", name="▶ Train").tap()
-        page.get_by_text("Final test accuracy").wait_for(timeout=240_000)
+        wait_for_results(page)
         box = live_frame(page).evaluate(LEGEND_AND_PLOT)
         assert box["legendTop"] >= box["plotBottom"], box  # under the plot, not over its curves
     finally:
