@@ -2,9 +2,15 @@
 phone's touch screen; the app answers with a digit and the probability chart, and Clear takes
 the answer away."""
 
+import io
+
 import pytest
+import torch
 from playwright.sync_api import expect
 
+from playground.core import checkpoint
+from playground.core.config import RunConfig
+from playground.core.model import build_model
 from tests.harness import assert_no_exception, wait_for_app, wait_until
 
 pytestmark = pytest.mark.browser
@@ -166,3 +172,46 @@ def test_a_number_written_with_a_finger_on_a_phone_is_read(browser, app_url):
         assert_no_exception(page)
     finally:
         context.close()
+
+
+def hostile_checkpoint() -> bytes:
+    """Under 2 KB: a list of pairs of pairs, 60 levels of the same pair twice. The old loader
+    printed it into an error message: 2⁶⁰ items, in one C call that held the server's GIL."""
+    item: list = []
+    for _ in range(60):
+        item = [item, item]
+    buffer = io.BytesIO()
+    torch.save({"format": checkpoint.FORMAT, "config": {"hidden": item}, "state_dict": {}}, buffer)
+    return buffer.getvalue()
+
+
+def test_an_uploaded_checkpoint_answers_and_a_hostile_one_is_refused_at_once(browser, page, app_url):
+    page.goto(f"{app_url}/draw")
+    wait_for_app(page)
+    page.get_by_text("Which model answers").click()
+    upload = page.locator("[data-testid='stFileUploaderDropzoneInput']")
+    upload.set_input_files(files=[{"name": "stall.pt", "mimeType": "application/octet-stream",
+                                   "buffer": hostile_checkpoint()}])  # fmt: skip
+    # Another visitor's page comes as usual meanwhile (the server is not held up)…
+    other = browser.new_context().new_page()
+    try:
+        other.goto(f"{app_url}/autograd")
+        wait_for_app(other)
+        other.get_by_text("x.grad").first.wait_for(timeout=120_000)
+    finally:
+        other.context.close()
+    # …and the file is refused, saying why, with no server internals.
+    error = page.get_by_text("Cannot use stall.pt: its data uses one container twice")
+    error.wait_for()
+    assert "/" not in error.inner_text()
+    assert page.get_by_text("default model shipped").count() >= 1  # the default answers still
+
+    config = RunConfig(hidden=(32,), dropout=(0.1,), epochs=1)
+    good = checkpoint.to_bytes(build_model(config), config, {"test_accuracy": 0.125})
+    upload.set_input_files(files=[{"name": "mine.pt", "mimeType": "application/octet-stream",
+                                   "buffer": good}])  # fmt: skip
+    page.get_by_text("the checkpoint you uploaded, mine.pt").first.wait_for()
+    assert page.get_by_text("Cannot use stall.pt").count() == 0
+    draw(page, SEVEN)
+    wait_until(lambda: answer(page).isdigit(), what="the uploaded model's answer")
+    assert_no_exception(page)
