@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -78,3 +80,10 @@ def write(digits: list[int], step: int = 66) -> np.ndarray:
     for i, digit in enumerate(digits):
         pen.line([(20 + i * step + x, 20 + y) for x, y in WRITTEN[digit]], fill=255, width=12, joint="curve")
     return np.asarray(picture, np.float32) / 255.0
+
+
+def as_png(picture: np.ndarray) -> bytes:
+    """A uint8 picture (RGBA, RGB or grey) as the Draw page's canvas sends its drawing: a PNG."""
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -12,6 +12,8 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # raises outside `streamlit run`/AppTest: pages only
 
+from playground.digits import canvas_png
+
 
 @dataclass(frozen=True)
 class Pad:
@@ -26,7 +28,8 @@ class Pad:
 
     @property
     def synthetic_key(self) -> str:
-        """Tests put an (H, W, 4) uint8 image here: AppTest renders the canvas but cannot draw on it."""
+        """Tests put a PNG here, as the canvas sends it: AppTest renders the canvas but cannot
+        draw on it."""
         return self.key("synthetic_image")
 
 
@@ -95,8 +98,15 @@ def drawing(pad: Pad) -> np.ndarray | None:
     with buttons:  # its empty element, last in the row, leaves no gap in the column
         _toolbar_hider()(key=pad.key("toolbar_hider"))
     st.slider("Pen width (px)", 8, 36, pad.stroke, key=pad.key("stroke"), help=pad.pen_help)
-    image = canvas.image_data
-    return image if image is not None else st.session_state.get(pad.synthetic_key)
+    png = canvas.image_bytes  # not canvas.image_data, which decodes any size a browser sends
+    png = png if png is not None else st.session_state.get(pad.synthetic_key)
+    if png is None:
+        return None
+    try:
+        return canvas_png.decode(png, pad.width, pad.height)
+    except canvas_png.CanvasPictureError as err:
+        st.warning(f"The drawing came as {err}, so it was not read. Press Clear and draw again.")
+        return None
 
 
 def _clear(pad: Pad) -> None:
