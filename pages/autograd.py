@@ -26,12 +26,16 @@ st.page_link(
 st.subheader("The tutorial's example")
 per_element = st.toggle("Set each element of x", key="ag_per_element")
 if per_element:
-    edited = st.data_editor(
-        pd.DataFrame([[1.0, 2.0], [3.0, -2.0]], columns=["col 0", "col 1"]),
-        key="ag_x_matrix",
-        hide_index=True,
-    )
-    x_value = edited.astype(float).values.tolist()
+    # Four number inputs, not st.data_editor: Streamlit applies the rows an editor's browser says
+    # it added even to a fixed-size table, about 0.5 ms each, so one message from a stranger's
+    # browser could keep a core busy for minutes. A number input's range is checked on the server.
+    x_value = [
+        [
+            cell.number_input(f"x[{i}, {j}]", -100.0, 100.0, start, 0.5, key=f"ag_x_{i}{j}")
+            for j, (cell, start) in enumerate(zip(st.columns(2), row))
+        ]
+        for i, row in enumerate([[1.0, 2.0], [3.0, -2.0]])
+    ]
 else:
     x_value = st.slider("x (every element of the 2×2)", -5.0, 5.0, 1.0, 0.5, key="ag_x")
 

@@ -76,7 +76,11 @@ def test_autograd_page_playground_and_per_element():
     assert float(metric(at, "max |autograd − by hand|")) < 1e-9
     at.toggle(key="ag_per_element").set_value(True).run()
     assert not at.exception
-    assert metric(at, "x.grad[0, 0]") == "4.5"  # the editor starts at [[1, 2], [3, -2]]
+    assert metric(at, "x.grad[0, 0]") == "4.5"  # the inputs start at [[1, 2], [3, -2]]
+    at.number_input(key="ag_x_00").set_value(-3.0).run()
+    assert metric(at, "x.grad[0, 0]") == "-1.5"  # 3/2 · (−3 + 2)
+    assert at.table[1].value.iloc[0, 0] == at.table[2].value.iloc[0, 0] == "-1.5"  # autograd, by hand
+    assert at.table[1].value.iloc[1, 1] == "0"  # x[1, 1] = −2 still: 3/2 · 0
 
 
 @pytest.mark.parametrize("path", ["pages/tensors.py", "pages/gpu.py", "pages/autograd.py"])
