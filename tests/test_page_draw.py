@@ -1,5 +1,6 @@
-"""The Draw page under AppTest: it renders with the canvas; a synthetic drawing put behind the
-page's seam (AppTest cannot draw) runs the preprocessing steps, the answer and the charts."""
+"""The Draw page under AppTest: it renders with the canvas; a drawing put into the canvas's state
+as the browser sends it (strokes, and the picture as a PNG data URL: AppTest cannot draw) runs
+the preprocessing steps, the answer and the charts."""
 
 import json
 
@@ -8,10 +9,14 @@ import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from tests.drawings import as_picture, as_png, draw_digit, draw_number, write
+from tests.drawings import as_picture, canvas_state, draw_digit, draw_number, write
 from tests.harness import ROOT
 
-SEAM = "draw_synthetic_image"
+
+def put_on_the_canvas(at: AppTest, picture: np.ndarray, pad: str = "draw") -> None:
+    """Put `picture` (uint8, the pad's size) on the pad's canvas now shown, as if drawn there."""
+    version = at.session_state.get(f"{pad}_canvas_version", 0)
+    at.session_state[f"{pad}_canvas_{version}"] = canvas_state(picture)
 
 
 def on_the_pad(digit: int, offset: tuple[int, int] = (0, 0)) -> np.ndarray:
@@ -43,7 +48,7 @@ def test_page_renders_the_canvas_and_asks_for_a_drawing(draw_page):
 
 def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
     at = draw_page
-    at.session_state[SEAM] = as_png(as_picture(on_the_pad(7, offset=(60, -20)), "transparent"))
+    put_on_the_canvas(at, as_picture(on_the_pad(7, offset=(60, -20)), "transparent"))
     at.run()
     assert not at.exception
     assert at.metric[0].value == "7"
@@ -73,7 +78,7 @@ def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
 def test_without_mnist_the_most_alike_says_why_and_the_rest_answers(draw_page, tmp_path, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))  # an operator's empty data folder
     at = draw_page
-    at.session_state[SEAM] = as_png(as_picture(on_the_pad(7, offset=(60, -20)), "transparent"))
+    put_on_the_canvas(at, as_picture(on_the_pad(7, offset=(60, -20)), "transparent"))
     at.run()
     assert not at.exception and at.metric[0].value == "7"
     assert any("test digits are not on this server" in c.value for c in at.caption)
@@ -83,7 +88,7 @@ def test_without_mnist_the_most_alike_says_why_and_the_rest_answers(draw_page, t
 
 def test_clear_empties_the_drawing(draw_page):
     at = draw_page
-    at.session_state[SEAM] = as_png(as_picture(on_the_pad(1), "white-on-black"))
+    put_on_the_canvas(at, as_picture(on_the_pad(1), "white-on-black"))
     at.run()
     assert at.metric[0].value == "1"
     next(b for b in at.button if b.label == "Clear").click().run()
@@ -92,7 +97,7 @@ def test_clear_empties_the_drawing(draw_page):
 
 def test_an_empty_canvas_predicts_nothing(draw_page):
     at = draw_page
-    at.session_state[SEAM] = as_png(np.zeros((280, 280, 4), np.uint8))
+    put_on_the_canvas(at, np.zeros((280, 280, 4), np.uint8))
     at.run()
     assert not at.exception and not at.metric
 
@@ -112,7 +117,7 @@ def test_the_latest_trained_run_answers_once_there_is_one(draw_page):
         )
         history.records.append(record)
     at.session_state["run_history"] = history
-    at.session_state[SEAM] = as_png(as_picture(on_the_pad(0), "transparent"))
+    put_on_the_canvas(at, as_picture(on_the_pad(0), "transparent"))
     at.run()
     assert not at.exception
     assert any("Run 2, trained in this session" in c.value for c in at.caption), [c.value for c in at.caption]
@@ -137,7 +142,7 @@ def test_a_run_still_training_answers_with_its_latest_epoch_and_names_it(draw_pa
     history = RunHistory()
     history.records.append(record)
     at.session_state["run_history"] = history
-    at.session_state[SEAM] = as_png(as_picture(on_the_pad(0), "transparent"))
+    put_on_the_canvas(at, as_picture(on_the_pad(0), "transparent"))
     at.run()
     assert not at.exception
     assert any("Run 1, still training: its weights after epoch 3 of 5" in c.value for c in at.caption)
@@ -156,7 +161,7 @@ def test_digits_side_by_side_on_the_one_digit_pad_point_to_the_number_tab(draw_p
 
     at = draw_page
     ink, _ = draw_number([1, 7], size=(280, 280), height=90)
-    at.session_state[SEAM] = as_png(as_picture(ink, "transparent"))
+    put_on_the_canvas(at, as_picture(ink, "transparent"))
     at.run()
     assert not at.exception and at.metric  # still read, as one digit …
     assert "looks like 2 digits side by side" in at.info[0].value  # … and the number tab named
@@ -165,18 +170,18 @@ def test_digits_side_by_side_on_the_one_digit_pad_point_to_the_number_tab(draw_p
     touching = np.zeros((280, 280), np.float32)
     touching[60:210, :] = write([2, 3])[:, :280]
     assert len(number.split(touching)) == 1
-    at.session_state[SEAM] = as_png(as_picture(touching, "transparent"))
+    put_on_the_canvas(at, as_picture(touching, "transparent"))
     at.run()
     assert not at.exception and at.metric
     assert "looks like 2 digits side by side, touching: read as a number, **23**" in at.info[0].value
     wide_zero = Image.new("L", (280, 280))  # one digit drawn wider than tall is one digit
     ImageDraw.Draw(wide_zero).ellipse((20, 80, 260, 200), outline=255, width=18)
-    at.session_state[SEAM] = as_png(as_picture(np.asarray(wide_zero, np.float32) / 255.0, "transparent"))
+    put_on_the_canvas(at, as_picture(np.asarray(wide_zero, np.float32) / 255.0, "transparent"))
     at.run()
     assert not at.exception and at.metric[0].value == "0" and not at.info
     dotted = on_the_pad(7, offset=(60, -20))
     dotted[250:268, 40:58] = 1.0  # a stray dot of the 18 px pen beside a 7: no second digit
-    at.session_state[SEAM] = as_png(as_picture(dotted, "transparent"))
+    put_on_the_canvas(at, as_picture(dotted, "transparent"))
     at.run()
     assert not at.exception and at.metric[0].value == "7" and not at.info
 
@@ -191,7 +196,7 @@ def test_a_number_is_cut_into_digits_and_read(draw_page):
     assert "write a number first" in at.info[0].value.lower()
     assert not at.metric and not [i for i in at.info if "draw a digit first" in i.value.lower()]
     ink, _ = draw_number([1, 7, 4])
-    at.session_state["number_synthetic_image"] = as_png(as_picture(ink, "transparent"))
+    put_on_the_canvas(at, as_picture(ink, "transparent"), "number")
     at.run()
     assert not at.exception
     assert at.metric[0].value == "174"
@@ -200,7 +205,7 @@ def test_a_number_is_cut_into_digits_and_read(draw_page):
     assert [img.caption.split(" · ")[0] for img in digits.proto.imgs] == ["1", "7", "4"]
     assert not [e for e in at.expander if e.label.startswith("Why the touching digits")]  # none touched
     assert any("Answering: **the default model shipped" in c.value for c in at.caption)
-    at.session_state["number_synthetic_image"] = as_png(as_picture(write([2, 3]), "transparent"))  # touching
+    put_on_the_canvas(at, as_picture(write([2, 3]), "transparent"), "number")  # touching
     at.run()
     assert not at.exception and at.metric[0].value == "23"
     assert "(dashed: digits that touched, cut apart)" in at.get("image")[0].proto.imgs[0].caption
@@ -215,7 +220,7 @@ def test_a_number_is_cut_into_digits_and_read(draw_page):
     scribble = np.zeros((150, 320), np.float32)
     for i in range(number.MAX_DIGITS + 1):
         scribble[40:120, 6 + 24 * i : 12 + 24 * i] = 1.0
-    at.session_state["number_synthetic_image"] = as_png(as_picture(scribble, "transparent"))
+    put_on_the_canvas(at, as_picture(scribble, "transparent"), "number")
     at.run()
     assert not at.exception and not at.metric
     assert f"more than {number.MAX_DIGITS} separate marks" in at.warning[0].value
@@ -274,10 +279,14 @@ def test_a_picture_not_of_the_pads_size_is_refused_and_the_next_drawing_is_read(
     """A browser can send any picture as the canvas's: one that says it is 13,000 px square
     (a 0.9 MB PNG) took the server 33 s and 5.8 GB to decode and preprocess."""
     at = draw_page
-    at.session_state[SEAM] = as_png(np.zeros((1000, 1000, 4), np.uint8))
+    put_on_the_canvas(at, np.zeros((1000, 1000, 4), np.uint8))
     at.run()
     assert not at.exception and not at.metric
     assert "1000×1000 pixels, not the pad's 280×280, so it was not read" in at.warning[0].value
-    at.session_state[SEAM] = as_png(as_picture(on_the_pad(7), "transparent"))
+    at.session_state["draw_canvas_0"] = {"drawing": {"raw": {"objects": []}, "data": "data:image/png,0"}}
+    at.run()  # not base64: nothing to decode
+    assert not at.exception and not at.metric
+    assert "came as not a PNG picture, or a damaged one" in at.warning[0].value
+    put_on_the_canvas(at, as_picture(on_the_pad(7), "transparent"))
     at.run()
     assert not at.exception and at.metric[0].value == "7" and not at.warning

@@ -26,12 +26,6 @@ class Pad:
     def key(self, what: str) -> str:
         return f"{self.name}_{what}"
 
-    @property
-    def synthetic_key(self) -> str:
-        """Tests put a PNG here, as the canvas sends it: AppTest renders the canvas but cannot
-        draw on it."""
-        return self.key("synthetic_image")
-
 
 # The canvas component's own toolbar (undo, redo, download, reset) is invisible until hovered but
 # still takes touches, over the canvas's top-right corner (141×30 px): on a touch screen, which
@@ -98,8 +92,10 @@ def drawing(pad: Pad) -> np.ndarray | None:
     with buttons:  # its empty element, last in the row, leaves no gap in the column
         _toolbar_hider()(key=pad.key("toolbar_hider"))
     st.slider("Pen width (px)", 8, 36, pad.stroke, key=pad.key("stroke"), help=pad.pen_help)
-    png = canvas.image_bytes  # not canvas.image_data, which decodes any size a browser sends
-    png = png if png is not None else st.session_state.get(pad.synthetic_key)
+    try:
+        png = canvas.image_bytes  # not canvas.image_data, which decodes any size a browser sends
+    except (ValueError, TypeError, AttributeError):  # a data URL that is not one: base64 or not
+        png = b""
     if png is None:
         return None
     try:
@@ -112,7 +108,6 @@ def drawing(pad: Pad) -> np.ndarray | None:
 def _clear(pad: Pad) -> None:
     # A new key mounts a fresh, empty canvas.
     st.session_state[pad.key("canvas_version")] = st.session_state.get(pad.key("canvas_version"), 0) + 1
-    st.session_state.pop(pad.synthetic_key, None)
     st.session_state.pop(pad.key("initial"), None)
 
 
