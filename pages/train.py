@@ -97,10 +97,13 @@ with right:
             st.error(record.error)
         if record is not None and record.active:
             st.session_state["watching"] = record.id  # also after a reload: a new session
-        elif page_missed or (record is not None and st.session_state.get("watching") == record.id):
-            # The run ended: redraw the whole page with its results. Asked again at every tick
-            # until a full run clears "watching", as a busy server may drop one such request;
-            # and whenever the browser says it never got the page's latest full run.
+        if page_missed or (
+            record is not None and not record.active and st.session_state.get("watching") == record.id
+        ):
+            # The browser says it never got the page's latest full run (mid-run too: that is
+            # when it was seen); or the run ended: redraw the whole page with its results, asked
+            # again at every tick until a full run clears "watching", as a busy server may drop
+            # one such request.
             st.rerun()
 
     live_area()
