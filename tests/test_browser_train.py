@@ -153,8 +153,8 @@ def test_a_page_that_missed_its_latest_full_run_asks_for_it_again(page, app_url)
     """Mid-run, as it was seen under load: the read-out keeps getting its updates while the page
     stays behind its latest full run. The read-out looks 3 s after an update, asks, and the page
     is sent again. (This test used to miss a run with no run training: the read-out looks only
-    after an update, and under load the page could be edited after that one look: 2 failures in
-    13 runs beside a load test, one of them on CI.)"""
+    after an update, and under load the page could be edited after that one look: it failed 2
+    of 18 runs beside a load test, and once on CI.)"""
     # Longer than LONG_RUN (which ended once before the test was done with it, on a fast spell).
     open_train(page, app_url, "hidden=1024,1024,1024,1024&dropout=0.1,0.1,0.1,0.1&batch_size=8&epochs=100")
     frame = live_frame(page)
