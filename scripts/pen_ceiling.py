@@ -47,7 +47,7 @@ def pen_inputs(images: np.ndarray, seed: int, test_widths: bool) -> tuple[np.nda
     inputs, widths = [], []
     for i, digit in enumerate(images):
         width = pen.PEN_WIDTHS[i % len(pen.PEN_WIDTHS)] if test_widths else float(rng.uniform(8, 36))
-        amount, _ = pen.random_drawing(digit, rng, width)
+        amount = pen.random_drawing(digit, rng, width).ink
         kind = PEN_KINDS[(i // len(pen.PEN_WIDTHS)) % len(PEN_KINDS)]
         inputs.append(preprocessing.preprocess(render(amount, kind)).model_input.numpy())
         widths.append(width)

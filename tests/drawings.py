@@ -90,8 +90,42 @@ def as_png(picture: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def canvas_state(picture: np.ndarray, strokes: int = 1) -> dict:
+def canvas_state(picture: np.ndarray, strokes: int = 1, objects: list | None = None) -> dict:
     """What the Draw page's canvas sends for a drawing of `picture` (uint8, the pad's size): its
-    strokes (here only their number counts) and its picture as a PNG data URL."""
+    strokes (`objects`, as `canvas_objects` makes them; else `strokes` placeholders, only their
+    number counts) and its picture as a PNG data URL."""
     url = "data:image/png;base64," + base64.b64encode(as_png(picture)).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "path"}] * strokes}, "data": url}}
+    objects = [{"type": "path"}] * strokes if objects is None else objects
+    return {"drawing": {"raw": {"objects": objects}, "data": url}}
+
+
+def canvas_objects(lines: list[np.ndarray], pen: float) -> list[dict]:
+    """Strokes ((K, 2) x, y pointer positions, K ≥ 2) as the canvas's freedraw pen records them
+    (fabric.js 7): a path from the first point, through quadratic curves whose control points are
+    the pointer's positions and whose ends are the midpoints between them, to a line to the last."""
+    objects = []
+    for line in lines:
+        points = [(float(x), float(y)) for x, y in line]
+        path = [["M", *points[0]]]
+        for (ax, ay), (bx, by) in zip(points[1:-1], points[2:], strict=True):
+            path.append(["Q", ax, ay, (ax + bx) / 2, (ay + by) / 2])
+        path.append(["L", *points[-1]])
+        objects.append({"type": "Path", "version": "7.4.0", "strokeWidth": pen, "path": path})
+    return objects
+
+
+def ellipse_arc(
+    centre: tuple[float, float], radii: tuple[float, float], turns: tuple[float, float], points: int = 30
+) -> np.ndarray:
+    """(points, 2) x, y along an ellipse, clockwise from `turns[0]` to `turns[1]` (in turns, 0 at
+    the top)."""
+    angle = np.linspace(*turns, points) * 2 * np.pi
+    return np.stack([centre[0] + radii[0] * np.sin(angle), centre[1] - radii[1] * np.cos(angle)], axis=1)
+
+
+def small_eight(height: float = 60, centre: tuple[float, float] = (100, 100)) -> list[np.ndarray]:
+    """An 8 in one stroke, `height` px tall: a smaller loop above a larger one."""
+    (x, y), h = centre, height / 2
+    top = ellipse_arc((x, y - 0.5 * h), (0.44 * h, 0.5 * h), (0.5, 1.5))
+    bottom = ellipse_arc((x, y + 0.5 * h), (0.54 * h, 0.5 * h), (0.0, 1.0))
+    return [np.concatenate([top, bottom])]

@@ -84,7 +84,7 @@ def test_on_pen_drawn_digits_the_networks_neighbours_share_the_digit_more_than_p
     same = {"network": 0, "pixels": 0}
     count = 300
     for i in range(count):
-        amount, _ = pen.random_drawing(train.data[i].numpy(), rng, pen.PEN_WIDTHS[i % len(pen.PEN_WIDTHS)])
+        amount = pen.random_drawing(train.data[i].numpy(), rng, pen.PEN_WIDTHS[i % len(pen.PEN_WIDTHS)]).ink
         drawing = preprocessing.preprocess(robustness.render(amount, "white on black")).model_input
         found = alike.most_alike(model, drawing, images, labels)
         label = int(train.targets[i])

@@ -39,7 +39,8 @@ def test_random_drawings_fit_the_canvas_and_are_never_blobs():
     rng = np.random.default_rng(0)
     for i in range(30):
         width = pen.PEN_WIDTHS[i % len(pen.PEN_WIDTHS)]
-        ink, height = pen.random_drawing(render_digit(i % 10, rng), rng, width)
+        drawn = pen.random_drawing(render_digit(i % 10, rng), rng, width)
+        ink, height = drawn.ink, drawn.height
         assert ink.shape == (pen.CANVAS, pen.CANVAS) and ink.max() > 0.99
         assert max(pen.HEIGHTS[0], pen.MIN_HEIGHT_PER_PEN * width) - 1e-6 <= height <= pen.HEIGHTS[1]
         assert ink[0].max() == 0 or ink[-1].max() == 0  # placed inside, not cut off both ends

@@ -9,6 +9,8 @@ anywhere on a 280×280 canvas, antialiased like a canvas stroke.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -69,6 +71,20 @@ def _neighbourhood(image: np.ndarray) -> list[np.ndarray]:
     return [image[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w] for dr, dc in offsets]
 
 
+def centre_lines(
+    lines: tuple[np.ndarray, np.ndarray], pen: float, height: float, top: float, left: float
+) -> list[np.ndarray]:
+    """Where `draw` puts the skeleton, as the canvas would send it: one (2, 2) (x, y) array per
+    link of two points, and a (1, 2) array per point with no link, in canvas px."""
+    points, links = lines
+    low, high = points.min(axis=0), points.max(axis=0)
+    factor = (height - pen) / max(float(high[0] - low[0]), 1.0)
+    rows_cols = (points - low) * factor + pen / 2 + np.array([int(top), int(left)])
+    xy = rows_cols[:, ::-1]
+    alone = np.setdiff1d(np.arange(len(points)), links.reshape(-1))
+    return [xy[pair] for pair in links] + [xy[i : i + 1] for i in alone]
+
+
 def draw(
     lines: tuple[np.ndarray, np.ndarray], pen: float, height: float, top: float, left: float
 ) -> np.ndarray:
@@ -97,9 +113,18 @@ def draw(
     return canvas
 
 
-def random_drawing(digit: np.ndarray, rng: np.random.Generator, pen: float) -> tuple[np.ndarray, float]:
-    """A (28, 28) uint8 MNIST digit → (canvas ink 0..1, its height in px): redrawn with `pen`, at
-    a random height (never under 3 pens) and a random place on the canvas."""
+@dataclass(frozen=True)
+class PenDrawing:
+    """A digit as the canvas would send it: its picture and its strokes."""
+
+    ink: np.ndarray  # (CANVAS, CANVAS) float32 ink 0..1
+    strokes: list[np.ndarray]  # the pen's centre lines, (x, y) canvas px (`centre_lines`)
+    height: float  # the ink's height, px
+
+
+def random_drawing(digit: np.ndarray, rng: np.random.Generator, pen: float) -> PenDrawing:
+    """A (28, 28) uint8 MNIST digit redrawn with `pen`, at a random height (never under 3 pens) and
+    a random place on the canvas."""
     lines = skeleton(digit)
     low_h = max(HEIGHTS[0], MIN_HEIGHT_PER_PEN * pen)
     height = float(rng.uniform(low_h, HEIGHTS[1]))
@@ -111,4 +136,5 @@ def random_drawing(digit: np.ndarray, rng: np.random.Generator, pen: float) -> t
         width = CANVAS - 2
     top = float(rng.uniform(0, CANVAS - height - 1))
     left = float(rng.uniform(0, CANVAS - width - 1))
-    return draw(lines, pen, height, top, left), height
+    placed = (lines, pen, height, top, left)
+    return PenDrawing(draw(*placed), centre_lines(*placed), height)

@@ -11,7 +11,8 @@ whole picture squeezed to 28×28).
 
 The pen-drawn set (`digits/pen.py`) redraws each digit's skeleton with one uniform round pen, as
 the Draw page's canvas draws: pens of 10–32 px, digits 60–250 px tall (at least 3 pens), anywhere
-on the canvas, white on black and dark on transparent, reported by pen width and by height.
+on the canvas, white on black and dark on transparent, reported by pen width and by height; and
+as the Draw page reads a drawing: its strokes redrawn with an even pen (`digits/strokes.py`).
 
 The numbers set writes pen-drawn digits two to four at a time side by side on the Draw page's
 number pad, and measures how often `digits/number.py` cuts them into the digits written, and
@@ -39,7 +40,7 @@ from torchvision.datasets import MNIST
 
 from playground.core import checkpoint, data
 from playground.core.model import MLP
-from playground.digits import number, pen, predict, preprocessing
+from playground.digits import number, pen, predict, preprocessing, strokes
 
 CANVAS = 280  # the Draw page's canvas side
 SIZES = (0.25, 0.9)  # the digit's longer side, as a share of the canvas side
@@ -82,6 +83,9 @@ class PenReport:
     by_pen: dict[str, float]  # pen width → accuracy
     by_height: dict[str, float]  # height bin → accuracy
     by_kind: dict[str, float]  # background kind → accuracy
+    evened: float  # their strokes redrawn with an even pen (`strokes.redraw`) → preprocess: the Draw page
+    evened_by_pen: dict[str, float]  # the pen the visitor drew with → accuracy once evened
+    evened_by_height: dict[str, float]
 
 
 def canvas_picture(
@@ -147,27 +151,44 @@ def measure(model: MLP, images: np.ndarray, labels: np.ndarray, seed: int = 0) -
 
 def measure_pen(model: MLP, images: np.ndarray, labels: np.ndarray, seed: int = 0) -> PenReport:
     """images: (N, 28, 28) uint8 MNIST digits, labels: (N,). Digit i gets pen width
-    PEN_WIDTHS[i % 5], so that every width draws a fifth of the digits."""
+    PEN_WIDTHS[i % 5], so that every width draws a fifth of the digits. Each is read as drawn and
+    as the Draw page reads it: its strokes redrawn with an even pen."""
     rng = np.random.default_rng(seed)
-    inputs, pens, heights, kinds = [], [], [], []
+    inputs, evened, pens, heights, kinds = [], [], [], [], []
     for i, digit in enumerate(images):
         width = pen.PEN_WIDTHS[i % len(pen.PEN_WIDTHS)]
         kind = (i // len(pen.PEN_WIDTHS)) % len(PEN_KINDS)
-        amount, height = pen.random_drawing(digit, rng, width)
-        inputs.append(preprocessing.preprocess(render(amount, PEN_KINDS[kind])).model_input)
-        pens.append(width), heights.append(height), kinds.append(kind)
+        drawn = pen.random_drawing(digit, rng, width)
+        inputs.append(preprocessing.preprocess(render(drawn.ink, PEN_KINDS[kind])).model_input)
+        evened.append(preprocessing.preprocess(strokes.redraw(drawn.strokes, CANVAS, CANVAS)).model_input)
+        pens.append(width), heights.append(drawn.height), kinds.append(kind)
         if sys.stderr.isatty() and i % 200 == 0:
             print(f"\r{i}/{len(images)}", end="", file=sys.stderr, flush=True)
     correct = _correct(model, torch.stack(inputs), labels)
+    correct_evened = _correct(model, torch.stack(evened), labels)
     pens_arr, heights_arr, kinds_arr = np.array(pens), np.array(heights), np.array(kinds)
-    share = lambda mask: float(correct[mask].mean()) if mask.any() else float("nan")  # noqa: E731
+
+    def by_pen(right: np.ndarray) -> dict[str, float]:
+        return {f"{w} px": _share(right, pens_arr == w) for w in pen.PEN_WIDTHS}
+
+    def by_height(right: np.ndarray) -> dict[str, float]:
+        bins = {name: (heights_arr >= lo) & (heights_arr < hi) for lo, hi, name in HEIGHT_BINS}
+        return {name: _share(right, mask) for name, mask in bins.items()}
+
     return PenReport(
         len(images),
         float(correct.mean()),
-        {f"{w} px": share(pens_arr == w) for w in pen.PEN_WIDTHS},
-        {name: share((heights_arr >= lo) & (heights_arr < hi)) for lo, hi, name in HEIGHT_BINS},
-        {kind: share(kinds_arr == k) for k, kind in enumerate(PEN_KINDS)},
+        by_pen(correct),
+        by_height(correct),
+        {kind: _share(correct, kinds_arr == k) for k, kind in enumerate(PEN_KINDS)},
+        float(correct_evened.mean()),
+        by_pen(correct_evened),
+        by_height(correct_evened),
     )
+
+
+def _share(right: np.ndarray, mask: np.ndarray) -> float:
+    return float(right[mask].mean()) if mask.any() else float("nan")
 
 
 def measure_numbers(
@@ -339,6 +360,9 @@ def _pen_text(report: PenReport) -> str:
         f"pen-drawn → MNIST preprocessing:   {report.accuracy:.2%}",
     ]
     for title, rows in (("pen", report.by_pen), ("height", report.by_height), ("background", report.by_kind)):
+        lines += [f"  {title} {name:<15} {accuracy:.2%}" for name, accuracy in rows.items()]
+    lines.append(f"pen evened (the Draw page) → MNIST preprocessing: {report.evened:.2%}")
+    for title, rows in (("pen", report.evened_by_pen), ("height", report.evened_by_height)):
         lines += [f"  {title} {name:<15} {accuracy:.2%}" for name, accuracy in rows.items()]
     return "\n".join(lines)
 
