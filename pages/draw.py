@@ -25,6 +25,13 @@ NUMBER = drawing_pad.Pad(
     "number", 320, 150, stroke=12, pen_help="12 px draws MNIST-like strokes in digits about 110 px tall."
 )
 
+EVEN_PEN_HELP = (
+    "MNIST's digits were written with pens about a ninth as wide as the digit. A thick pen on a "
+    "small digit fills its loops (a 6, 8 or 9 becomes a blob). With this on, your strokes are "
+    "redrawn with a pen in proportion to your digit before the model reads them; turn it off to "
+    "see what the model makes of your own pen."
+)
+
 st.title("✏️ Draw a digit")
 # The mode lives in the URL (/draw?mode=number), so a teacher can share the number pad itself.
 if "draw_mode" not in st.session_state and st.query_params.get("mode") == "number":
@@ -69,15 +76,20 @@ def answer(image) -> None:
 
 
 @st.fragment(run_every=EVERY)
-def explanation(image) -> None:
+def explanation(image, drawn) -> None:
+    """image: what the model reads (the drawing, or its strokes redrawn with an even pen); drawn:
+    the drawing as the canvas shows it."""
     source = draw_models.chosen_source()
     result = classify(source, image)
     if result is None:
         return
     steps = result.processed
     st.subheader("What the model sees")
-    pictures = [
-        (steps.ink, f"Your drawing ({steps.ink.shape[1]}×{steps.ink.shape[0]})"),
+    yours = preprocessing.ink(drawn)
+    pictures = [(yours, f"Your drawing ({yours.shape[1]}×{yours.shape[0]})")]
+    if image is not drawn:
+        pictures.append((steps.ink, "Your strokes with an even pen"))
+    pictures += [
         (steps.cropped, f"Cropped to the ink ({steps.cropped.shape[1]}×{steps.cropped.shape[0]})"),
         (steps.scaled, f"Shrunk to fit 20×20 ({steps.scaled.shape[1]}×{steps.scaled.shape[0]})"),
         (steps.centred, "Centred by mass in 28×28: the model's input"),
@@ -85,7 +97,10 @@ def explanation(image) -> None:
     # Beside what it sees, what it looks for: the picture it scores highest as the answer's digit.
     digit = result.prediction.digit
     looked_for = ideal_digits.found_for(source.model).pixels[digit]
-    pictures.append((figures.inside.ink_picture(looked_for) / 255.0, f"What it looks for in a {digit}"))
+    article = "an" if digit == 8 else "a"
+    pictures.append(
+        (figures.inside.ink_picture(looked_for) / 255.0, f"What it looks for in {article} {digit}")
+    )
     inline.image(  # one list: a row on a wide screen, rows of two on a phone (not five stacked)
         [preprocessing.enlarge(pixels, 140) for pixels, _ in pictures],
         caption=[caption for _, caption in pictures],
@@ -126,6 +141,19 @@ def number_answer(image) -> None:
     number_reading.number_answer(source, image)
 
 
+def even_pen(drawing):
+    """The drawing the model reads: its strokes redrawn with an even pen, when that is chosen."""
+    on = st.toggle("Even out the pen", value=True, key="draw_even_pen", help=EVEN_PEN_HELP)
+    if drawing is None or not on:
+        return drawing
+    evened = drawing_pad.evened(ONE_DIGIT)
+    if evened.ink is None:
+        st.caption(f"Read as drawn: {evened.why_not}.")
+        return drawing
+    st.caption(f"Read with a {evened.pen:.0f} px pen: a ninth of your digit's size, as MNIST's pens were.")
+    return evened.ink
+
+
 if one_digit_tab.open:
     with one_digit_tab:
         st.markdown(
@@ -136,9 +164,10 @@ if one_digit_tab.open:
         with col_canvas:
             st.caption("Mouse, pen or finger.")
             drawing = drawing_pad.drawing(ONE_DIGIT)
+            read = even_pen(drawing)
         with col_answer:
-            answer(drawing)
-        explanation(drawing)
+            answer(read)
+        explanation(read, drawing)
 
 if number_tab.open:
     with number_tab:

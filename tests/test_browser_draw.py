@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from playground.core import checkpoint
 from playground.core.config import RunConfig
 from playground.core.model import build_model
+from tests.drawings import small_eight
 from tests.harness import assert_no_exception, wait_for_app, wait_until
 
 pytestmark = pytest.mark.browser
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.browser
 SEVEN = [(70, 60), (110, 60), (150, 60), (190, 60), (170, 110), (150, 160), (130, 210), (115, 240)]
 
 
-def draw(page, points) -> None:
+def draw(page, points, per_segment: int = 8) -> None:
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for()
     canvas.scroll_into_view_if_needed()
@@ -27,7 +28,7 @@ def draw(page, points) -> None:
     page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
     page.mouse.down()
     for x, y in points[1:]:
-        page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=per_segment)
     page.mouse.up()
 
 
@@ -66,10 +67,31 @@ def test_drawing_a_seven_gets_an_answer_and_the_probability_chart(page, app_url)
     )
     assert sum("Why " in t for t in titles) == 2, titles  # …and of the runner-up
     assert_pictures_inline(page)
+    assert page.get_by_text("Read with a").count() == 1  # the canvas's strokes, with an even pen
 
     page.get_by_role("button", name="Clear").click()
     page.get_by_text("Draw a digit first").first.wait_for()
     assert page.locator("[data-testid='stMetricValue']").count() == 0
+
+
+def test_a_small_eight_drawn_with_the_thickest_pen_is_read_from_its_strokes(page, app_url):
+    """The canvas's own strokes (fabric.js paths), redrawn with an even pen: with the 36 px pen a
+    60 px 8 is a blob on the canvas, and still read as an 8."""
+    page.goto(f"{app_url}/draw")
+    wait_for_app(page)
+    page.get_by_text("Draw a digit first").first.wait_for()
+    pen = page.get_by_role("slider").first
+    pen.focus()
+    pen.press("End")  # 36 px
+    shown = page.get_by_test_id("stSliderThumbValue").first
+    wait_until(lambda: shown.inner_text().strip() == "36", what="the thickest pen")
+    wait_for_app(page)
+    draw(page, [tuple(point) for point in small_eight(60, centre=(120, 110))[0]], per_segment=2)
+    page.get_by_text("Read with a 7 px pen").wait_for()
+    wait_for_app(page)
+    assert_no_exception(page)
+    assert page.locator("[data-testid='stMetricValue']").first.inner_text().strip() == "8"
+    page.get_by_text("Your strokes with an even pen").wait_for()
 
 
 def finger_stroke(page, points) -> None:

@@ -9,14 +9,32 @@ import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from tests.drawings import as_picture, canvas_state, draw_digit, draw_number, write
+from playground.digits import strokes
+from tests.drawings import (
+    as_picture,
+    canvas_objects,
+    canvas_state,
+    draw_digit,
+    draw_number,
+    small_eight,
+    write,
+)
 from tests.harness import ROOT
 
 
-def put_on_the_canvas(at: AppTest, picture: np.ndarray, pad: str = "draw") -> None:
-    """Put `picture` (uint8, the pad's size) on the pad's canvas now shown, as if drawn there."""
+def put_on_the_canvas(
+    at: AppTest, picture: np.ndarray, pad: str = "draw", objects: list | None = None
+) -> None:
+    """Put `picture` (uint8, the pad's size) on the pad's canvas now shown, as if drawn there, with
+    its strokes (`objects`) when given."""
     version = at.session_state.get(f"{pad}_canvas_version", 0)
-    at.session_state[f"{pad}_canvas_{version}"] = canvas_state(picture)
+    at.session_state[f"{pad}_canvas_{version}"] = canvas_state(picture, objects=objects)
+
+
+def draw_strokes(at: AppTest, lines: list[np.ndarray], pen: float) -> None:
+    """Strokes drawn on the one-digit pad with a `pen` px pen: their picture and their paths."""
+    ink = strokes.redraw(lines, 280, 280, pen)
+    put_on_the_canvas(at, as_picture(ink, "white-on-black"), objects=canvas_objects(lines, pen))
 
 
 def on_the_pad(digit: int, offset: tuple[int, int] = (0, 0)) -> np.ndarray:
@@ -290,3 +308,40 @@ def test_a_picture_not_of_the_pads_size_is_refused_and_the_next_drawing_is_read(
     put_on_the_canvas(at, as_picture(on_the_pad(7), "transparent"))
     at.run()
     assert not at.exception and at.metric[0].value == "7" and not at.warning
+
+
+def test_a_small_eight_drawn_with_the_thickest_pen_is_read_once_its_pen_is_evened(draw_page):
+    """A 50 px 8 drawn with the 36 px pen is a blob (the default model reads a 0): the page redraws
+    the strokes with a pen in proportion to the digit, shows that step, and reads an 8."""
+    at = draw_page
+    assert at.toggle(key="draw_even_pen").value  # on by default
+    draw_strokes(at, small_eight(50), pen=36)
+    at.run()
+    assert not at.exception and at.metric[0].value == "8"
+    assert any(c.value.startswith("Read with a 5 px pen") for c in at.caption)  # 0.11 × 50 px
+    steps = [img.caption for img in at.get("image")[0].proto.imgs]
+    assert steps[:2] == ["Your drawing (280×280)", "Your strokes with an even pen"]
+    assert steps[-1] == "What it looks for in an 8"
+    at.toggle(key="draw_even_pen").set_value(False).run()  # the visitor's own pen
+    assert not at.exception and at.metric[0].value != "8"
+    steps = [img.caption for img in at.get("image")[0].proto.imgs]
+    assert steps[1].startswith("Cropped to the ink") and not any("Read with" in c.value for c in at.caption)
+
+
+UNREADABLE = "canvas sent no strokes this page can read"
+
+
+@pytest.mark.parametrize(
+    "objects, why",
+    [
+        ([{"type": "Path", "path": [["M", 1, 2]]}] * (strokes.MAX_STROKES + 1), UNREADABLE),
+        ([{"type": "Path", "path": [["M", "x", None]]}], UNREADABLE),
+        (canvas_objects(small_eight(4, centre=(100, 100)), 36), "drawing is too small for a thinner pen"),
+    ],
+)
+def test_strokes_the_page_cannot_even_out_are_read_as_drawn_and_say_why(draw_page, objects, why):
+    at = draw_page
+    put_on_the_canvas(at, as_picture(on_the_pad(7, offset=(60, -20)), "transparent"), objects=objects)
+    at.run()
+    assert not at.exception and at.metric[0].value == "7"  # the picture, as drawn
+    assert any(c.value == f"Read as drawn: the {why}." for c in at.caption)

@@ -1,4 +1,5 @@
-"""The Draw page's canvas: a drawing pad with Undo and Clear, and its pen width.
+"""The Draw page's canvas: a drawing pad with Undo and Clear, its pen width, and its strokes
+redrawn with an even pen (`playground.digits.strokes`).
 
 Each pad keeps its state under its own name, so the page's one-digit and number pads keep their
 drawings apart."""
@@ -12,7 +13,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # raises outside `streamlit run`/AppTest: pages only
 
-from playground.digits import canvas_png
+from playground.digits import canvas_png, preprocessing, strokes
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,36 @@ def _toolbar_hider():
     return st.components.v2.component("playground_hide_canvas_toolbar", js=_HIDE_TOOLBAR_JS)
 
 
+@dataclass(frozen=True)
+class Evened:
+    """A drawing's strokes redrawn with an even pen, or why they were not."""
+
+    ink: np.ndarray | None  # (H, W) float32 ink 0..1, or None: read the drawing as drawn
+    pen: float = 0.0  # the even pen, px
+    why_not: str = ""  # for the visitor, when ink is None
+
+
+def _canvas_key(pad: Pad) -> str:
+    return f"{pad.key('canvas')}_{st.session_state.get(pad.key('canvas_version'), 0)}"
+
+
+def evened(pad: Pad) -> Evened:
+    """The strokes the canvas sent with its latest drawing, redrawn with an even pen."""
+    try:
+        objects = st.session_state[_canvas_key(pad)]["drawing"]["raw"]["objects"]
+        lines = strokes.from_canvas(objects, pad.width, pad.height)
+    except (KeyError, TypeError, strokes.StrokesError):
+        return Evened(None, why_not="the canvas sent no strokes this page can read")
+    pen = strokes.even_width(lines)
+    ink = strokes.redraw(lines, pad.width, pad.height, pen)
+    if preprocessing.preprocess_ink(ink).empty:  # a digit a few px tall: too little ink once thin
+        return Evened(None, pen, why_not="the drawing is too small for a thinner pen")
+    return Evened(ink, pen)
+
+
 def drawing(pad: Pad) -> np.ndarray | None:
     """The pad with its buttons and pen slider; the drawing as an (H, W, 4) uint8 image, or None."""
-    canvas_key = f"{pad.key('canvas')}_{st.session_state.get(pad.key('canvas_version'), 0)}"
+    canvas_key = _canvas_key(pad)
     canvas = st_canvas(
         stroke_width=st.session_state.get(pad.key("stroke"), pad.stroke),
         stroke_color="#FFFFFF",
