@@ -98,7 +98,7 @@ def test_points_off_the_canvas_are_put_on_its_edge():
         ([{"path": [["M", True, 2]]}], "not two numbers"),
         ([{"path": [["M", [1], 2]]}], "not two numbers"),
         ([{"path": [["M", 1, 2]]}] * (strokes.MAX_STROKES + 1), "more than"),
-        ([{"path": [["L", 1, 2]] * (strokes.MAX_POINTS + 1)}], "more than"),
+        ([{"path": [["L", 1, 2]] * (strokes.MAX_COMMANDS + 1)}], "more than"),
     ],
 )
 def test_strokes_that_are_not_a_pens_are_refused_with_why(objects, why):
@@ -108,7 +108,7 @@ def test_strokes_that_are_not_a_pens_are_refused_with_why(objects, why):
 
 def test_the_largest_drawing_allowed_is_redrawn_in_about_a_second_at_most():
     rng = np.random.default_rng(0)
-    per_stroke = strokes.MAX_POINTS // strokes.MAX_STROKES
+    per_stroke = strokes.MAX_COMMANDS // strokes.MAX_STROKES
     # Curves zigzagging across the whole canvas (the widest even pen), three points a command.
     objects = [
         {"path": [["M", 0, 0]] + [["C", *rng.uniform(0, 280, 6)] for _ in range(per_stroke - 1)]}
@@ -118,5 +118,5 @@ def test_the_largest_drawing_allowed_is_redrawn_in_about_a_second_at_most():
     lines = strokes.from_canvas(objects, 280, 280)
     ink = strokes.redraw(lines, 280, 280)
     seconds = time.process_time() - start
-    assert sum(map(len, lines)) > 2.5 * strokes.MAX_POINTS and ink.mean() > 0.9
+    assert sum(map(len, lines)) > 2.5 * strokes.MAX_COMMANDS and ink.mean() > 0.9
     assert seconds < 3.0, f"{seconds:.2f} s of CPU"

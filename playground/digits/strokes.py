@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 EVEN_PEN = 0.11
 MIN_PEN = 2.0  # px: a dot or a tiny digit still has a stroke to see
 MAX_STROKES = 200  # a digit takes 1–5 strokes, a number 20: more is not a drawing
-MAX_POINTS = 10_000  # all strokes' points together: minutes of scribbling (a digit takes 20–200)
+MAX_COMMANDS = 10_000  # path commands, all strokes together: minutes of scribbling (a digit: 20–200)
 SUPERSAMPLE = 4  # drawn 4× larger and shrunk with an area filter: an antialiased edge, as the canvas's
 _COMMANDS = {"M": 2, "L": 2, "Q": 4, "C": 6}  # fabric.js path commands → how many numbers follow
 
@@ -46,8 +46,8 @@ def from_canvas(objects: object, width: int, height: int) -> list[np.ndarray]:
     if not all(isinstance(path, list) and path for path in paths):
         raise StrokesError("a stroke that is not a pen's path")
     commands = sum(len(path) for path in paths)
-    if commands > MAX_POINTS:
-        raise StrokesError(f"{commands} points, more than {MAX_POINTS}")
+    if commands > MAX_COMMANDS:
+        raise StrokesError(f"{commands} path commands, more than {MAX_COMMANDS}")
     return [np.clip(_points(path), 0, (width, height)) for path in paths]
 
 
