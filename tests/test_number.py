@@ -1,12 +1,14 @@
 """A number drawn on a wide canvas → its digits, left to right, each read by the network."""
 
+import time
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 from playground import figures
-from playground.digits import number, predict
-from tests.drawings import as_picture, draw_digit, draw_number, write
+from playground.digits import number, predict, strokes
+from tests.drawings import as_picture, draw_digit, draw_number, small_eight, write
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +219,69 @@ def test_each_digit_keeps_only_its_own_ink_where_boxes_share_rows():
     one, seven_cut = digits
     assert one.box[3] <= seven_cut.box[1]
     assert float(one.ink.sum()) == pytest.approx(float(ink[:, :60].sum()), rel=1e-5)
+
+
+def eighteen(height: float = 50) -> list[np.ndarray]:
+    """A 1 and an 8 on the number pad, `height` px tall, their strokes as the pen went."""
+    one = np.stack([np.full(20, 70.0), np.linspace(75 - height / 2, 75 + height / 2, 20)], axis=1)
+    return [one, *small_eight(height, centre=(170, 75))]
+
+
+def test_a_number_drawn_with_a_thick_pen_is_read_digit_by_digit_with_an_even_pen(model):
+    lines = eighteen(50)
+    ink = strokes.redraw(lines, 320, 150, pen=36)  # the pad's thickest pen: the 8 is a blob
+    assert number.read(model, ink).text == "80"
+    reading = number.read(model, ink, lines)
+    assert reading.text == "18"
+    one, eight = (d.digit for d in reading.digits)
+    # Each digit redrawn with its own pen, a ninth of its size (50 px tall: 5.5 px), not the 36 px
+    # pen: the 1 is a 6 px wide bar (antialiased edges) and the 8's lower loop is open again.
+    assert one.box[3] - one.box[1] <= 7 and abs((one.box[2] - one.box[0]) - 50 - 5.5) <= 2
+    assert eight.ink[eight.ink.shape[0] * 3 // 4, eight.ink.shape[1] // 2] == 0
+    # The drawing the page shows cut: the digits as read, the 1 no longer 36 px wide.
+    assert reading.ink.shape == (150, 320) and reading.ink[75, 70 - 10 : 70 + 10].sum() < 8
+    assert number.read(model, ink).ink[75, 70 - 10 : 70 + 10].sum() == 20
+
+
+def test_a_mark_the_strokes_do_not_run_through_is_read_as_drawn(model):
+    lines = eighteen(50)
+    ink = strokes.redraw(lines, 320, 150, pen=24)
+    as_drawn = number.read(model, ink)
+    reading = number.read(model, ink, lines[1:])  # the 1 came without its stroke
+    assert reading.text == as_drawn.text == "18"
+    assert reading.digits[0].digit.box == as_drawn.digits[0].digit.box  # the 1 as drawn: 24 px wide
+    assert reading.digits[1].digit.box != as_drawn.digits[1].digit.box  # the 8 evened
+
+
+def test_a_stroke_through_two_digits_is_shared_between_them_where_it_runs():
+    # Two bars joined by a thin stroke low down would be one piece; apart, each bar is a digit, and
+    # one stroke drawn through both gives each the stretch that runs through its own ink.
+    ink = np.zeros((150, 320), np.float32)
+    ink[30:120, 60:80] = ink[30:120, 200:220] = 1.0
+    digits = number.split(ink)
+    line = np.array([(70.0, 35.0), (70.0, 115.0), (140.0, 115.0), (210.0, 115.0), (210.0, 35.0)])
+    first, second = number.evened(digits, [line], ink.shape)
+    assert first.box[1] < 70 < first.box[3] <= 80 and 200 <= second.box[1] < 210 < second.box[3]
+    assert first.box[2] - first.box[0] > 80 and second.box[2] - second.box[0] > 80  # each bar its own
+
+
+def test_the_most_strokes_allowed_over_the_most_digits_are_evened_in_about_a_second_at_most(model):
+    rng = np.random.default_rng(0)
+    per_stroke = strokes.MAX_COMMANDS // strokes.MAX_STROKES
+    # Twelve digits (MAX_DIGITS), each a column zigzagged over by 1/12 of the strokes allowed.
+    objects = []
+    for i in range(strokes.MAX_STROKES):
+        left = 6 + 26 * (i % number.MAX_DIGITS)
+        xs, ys = rng.uniform(left, left + 14, (per_stroke, 3)), rng.uniform(20, 130, (per_stroke, 3))
+        curves = [["C", *np.stack([x, y], axis=1).ravel()] for x, y in zip(xs[1:], ys[1:])]
+        objects.append({"path": [["M", left, 20], *curves]})
+    lines = strokes.from_canvas(objects, 320, 150)
+    ink = strokes.redraw(lines, 320, 150, pen=8)
+    start = time.process_time()
+    reading = number.read(model, ink, lines)
+    seconds = time.process_time() - start
+    assert len(reading.digits) == number.MAX_DIGITS and sum(map(len, lines)) > 2.5 * strokes.MAX_COMMANDS
+    assert seconds < 3.0, f"{seconds:.2f} s of CPU"
 
 
 @pytest.mark.slow

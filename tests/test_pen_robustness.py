@@ -76,6 +76,8 @@ def test_command_line_reports_every_set(fake_mnist_dir):
     numbers = report["numbers"]
     assert numbers["digits"] == 30 and 7 <= numbers["numbers"] <= 15  # two to four digits each
     assert 0 <= numbers["digit_accuracy"] <= 1 and numbers["cut_right"] > 0.5
+    assert 0 <= numbers["evened_digit_accuracy"] <= 1
+    assert 0 <= numbers["evened_all_right"] <= numbers["cut_right"]  # every digit right: cut right too
     touching = report["touching"]
     assert touching["touching"] and not numbers["touching"] and touching["digits"] == 30
     assert all(0 <= r["too_few"] <= 1 - r["cut_right"] + 1e-9 for r in (numbers, touching))
@@ -85,11 +87,12 @@ def test_the_touching_set_writes_each_digit_into_the_next():
     rng = np.random.default_rng(0)
     blocks = [np.ones((50, 30), np.float32), np.ones((60, 20), np.float32), np.ones((40, 25), np.float32)]
     for _ in range(20):
-        canvas = robustness._written_side_by_side(blocks, rng, touching=True)
+        canvas, places = robustness._written_side_by_side(blocks, rng, touching=True)
         columns = np.flatnonzero(canvas.any(axis=0))
         # One unbroken run of ink, each block overlapping the next by TOUCHING_PX columns.
         assert len(columns) == columns[-1] - columns[0] + 1 == 30 + 20 + 25 - 2 * robustness.TOUCHING_PX
-        apart = robustness._written_side_by_side(blocks, rng)
+        assert [int(x) for x, _ in places] == [columns[0], columns[0] + 27, columns[0] + 44]
+        apart = robustness._written_side_by_side(blocks, rng)[0]
         assert np.count_nonzero(apart.any(axis=0)) == 75  # at random gaps: every column its own
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 
 from playground.core.model import MLP
-from playground.digits import predict, preprocessing
+from playground.digits import predict, preprocessing, strokes
 
 CELL = 2  # px: ink closer than this is one stroke
 MIN_OVERLAP = 0.5  # of the narrower piece's width: pieces above each other are one digit
@@ -88,7 +89,7 @@ class Cut:
 class Reading:
     """What the network reads in a drawing of a number."""
 
-    ink: np.ndarray  # (H, W) float32 0..1: the whole drawing
+    ink: np.ndarray  # (H, W) float32 0..1: the whole drawing (each digit evened, when read so)
     digits: list[ReadDigit]  # left to right
     too_many: bool  # more than MAX_DIGITS marks (or a scribble): nothing read
     # Each cut made (before its halves' cuts), and each piece wider than tall kept whole.
@@ -103,8 +104,12 @@ class Reading:
         return min(self.digits, key=lambda d: d.prediction.confidence, default=None)
 
 
-def read(model: MLP, image: np.ndarray) -> Reading:
-    """An RGBA/RGB/grey drawing of a number → each digit's preprocessing and answer, left to right."""
+def read(model: MLP, image: np.ndarray, lines: Sequence[np.ndarray] | None = None) -> Reading:
+    """An RGBA/RGB/grey drawing of a number → each digit's preprocessing and answer, left to right.
+    `lines`: the drawing's strokes ((K, 2) x, y px, `strokes.from_canvas`): each digit, once cut
+    from the drawing as drawn, is then read from its strokes redrawn with an even pen for its size
+    (`evened`). The cutting stays on the drawing as drawn: evened before it, touching digits are
+    one piece with one pen for both, and fewer numbers were cut right (README)."""
     amount = preprocessing.ink(image)
     digits = split(amount)
     if digits is None:
@@ -115,7 +120,53 @@ def read(model: MLP, image: np.ndarray) -> Reading:
         found = _read_cutting(model, _reading(model, digit), room, cuts)
         room -= len(found) - 1
         read_digits += found
+    if lines:
+        digits = evened([r.digit for r in read_digits], lines, amount.shape)
+        read_digits = [_reading(model, digit) for digit in digits]
+        amount = _together(digits, amount.shape)
     return Reading(amount, read_digits, too_many=False, cuts=cuts)
+
+
+def evened(digits: list[Digit], lines: Sequence[np.ndarray], shape: tuple[int, int]) -> list[Digit]:
+    """Each digit's strokes redrawn with an even pen for its own size (`strokes.even_width`), as
+    the One digit tab does for a whole drawing: a digit's strokes are the stretches of the centre
+    lines that run through its ink. A digit no stretch runs through (a mark drawn without the
+    pen, which the canvas cannot send) is kept as drawn."""
+    owners = np.zeros(shape, np.int32)  # which digit's own ink each pixel is: 1, 2, …; 0 none
+    for number, digit in enumerate(digits, start=1):
+        top, left, bottom, right = digit.box
+        window = owners[top:bottom, left:right]
+        window[digit.ink > 0] = number
+    stretches: dict[int, list[np.ndarray]] = {}
+    for line in lines:
+        cols, rows = np.clip(np.round(line).astype(int).T, 0, [[shape[1] - 1], [shape[0] - 1]])
+        owner = owners[rows, cols]
+        starts = np.flatnonzero(np.diff(owner, prepend=-1))  # where the line enters another digit
+        for begin, end in zip(starts, [*starts[1:], len(line)]):
+            if owner[begin]:
+                stretches.setdefault(int(owner[begin]), []).append(line[begin:end])
+    return [
+        _redrawn(digit, stretches[number], shape) if number in stretches else digit
+        for number, digit in enumerate(digits, start=1)
+    ]
+
+
+def _together(digits: list[Digit], shape: tuple[int, int]) -> np.ndarray:
+    """The digits' ink in one picture, each in its box."""
+    ink = np.zeros(shape, np.float32)
+    for digit in digits:
+        top, left, bottom, right = digit.box
+        np.maximum(ink[top:bottom, left:right], digit.ink, out=ink[top:bottom, left:right])
+    return ink
+
+
+def _redrawn(digit: Digit, lines: list[np.ndarray], shape: tuple[int, int]) -> Digit:
+    ink = strokes.redraw(lines, shape[1], shape[0])
+    rows, cols = np.nonzero(ink > 0)
+    if rows.size == 0:
+        return digit
+    top, left, bottom, right = rows.min(), cols.min(), rows.max() + 1, cols.max() + 1
+    return Digit((int(top), int(left), int(bottom), int(right)), ink[top:bottom, left:right], digit.touched)
 
 
 def _read_cutting(model: MLP, whole: ReadDigit, room: int, cuts: list[Cut]) -> list[ReadDigit]:

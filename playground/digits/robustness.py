@@ -16,7 +16,8 @@ as the Draw page reads a drawing: its strokes redrawn with an even pen (`digits/
 
 The numbers set writes pen-drawn digits two to four at a time side by side on the Draw page's
 number pad, and measures how often `digits/number.py` cuts them into the digits written, and
-whether each is then read as well as when drawn alone. The touching set writes them so that
+whether each is then read as well as when drawn alone; also as the Draw page reads a number,
+each digit's strokes redrawn with an even pen once it is cut. The touching set writes them so that
 they touch (each one's box 3 px into the next), as people write in a hurry.
 
     python -m playground.digits.robustness --data-dir /path/to/mnist [--model ckpt.pt] [--limit N] \
@@ -74,6 +75,10 @@ class NumberReport:
     alone_accuracy: float  # the same digits, each read as a drawing of its own
     touching: bool = False  # written touching (each box TOUCHING_PX into the next), not apart
     too_few: float = 0.0  # numbers cut into fewer digits than were written (the rest of the miscut: more)
+    # The same numbers as the Draw page reads them: each digit, once cut (the cutting is the same),
+    # read from its strokes redrawn with an even pen.
+    evened_all_right: float = 0.0
+    evened_digit_accuracy: float = 0.0  # digits read right, in the numbers cut right once evened
 
 
 @dataclass(frozen=True)
@@ -197,11 +202,13 @@ def measure_numbers(
     """images: (N, 28, 28) uint8 MNIST digits, labels: (N,), taken in turn into numbers of 2–4
     digits: each pen-drawn (pens of NUMBER_PENS px, NUMBER_HEIGHTS px tall) and written side by
     side on the Draw page's number pad, at random heights and random gaps (from none; or, when
-    `touching`, each box TOUCHING_PX into the next), as `number.read` then cuts and reads them.
+    `touching`, each box TOUCHING_PX into the next), as `number.read` then cuts and reads them:
+    as drawn, and as the Draw page reads them, each digit from its strokes with an even pen.
     Numbers that do not fit the pad are drawn again."""
     rng = np.random.default_rng(seed)
     numbers = cut_right = all_right = too_few = digits = start = misses = 0
     read_right, alone_right = [], []
+    evened_all_right, evened_right = 0, []
     while start < len(images):  # the last number may be a single digit
         # After ten numbers too wide for the pad, two of the shortest digits (which always fit).
         k = min(int(rng.integers(2, 5)) if misses < 10 else 2, len(images) - start)
@@ -209,14 +216,21 @@ def measure_numbers(
         width = float(rng.choice(NUMBER_PENS))
         heights = rng.uniform(*NUMBER_HEIGHTS, k) if misses < 10 else np.full(k, NUMBER_HEIGHTS[0])
         drawn = [_pen_drawn(images[i], width, float(h)) for i, h in zip(chosen, heights, strict=True)]
-        canvas = _written_side_by_side(drawn, rng, touching)
-        if canvas is None:
+        written = _written_side_by_side([ink for ink, _ in drawn], rng, touching)
+        if written is None:
             misses += 1
             continue
+        canvas, places = written
+        lines = [line + place for (_, digit), place in zip(drawn, places) for line in digit]
         start, misses = start + k, 0
         truth = [int(labels[i]) for i in chosen]
-        alone = [predict.predict(model, preprocessing.preprocess_ink(ink).model_input).digit for ink in drawn]
+        inputs = [preprocessing.preprocess_ink(ink).model_input for ink, _ in drawn]
+        alone = [predict.predict(model, x).digit for x in inputs]
         read = [d.prediction.digit for d in number.read(model, canvas).digits]
+        read_evened = [d.prediction.digit for d in number.read(model, canvas, lines).digits]
+        if len(read_evened) == k:
+            evened_all_right += read_evened == truth
+            evened_right += [a == b for a, b in zip(read_evened, truth, strict=True)]
         numbers, digits = numbers + 1, digits + k
         if len(read) == k:
             cut_right += 1
@@ -233,21 +247,25 @@ def measure_numbers(
         float(np.mean(alone_right)),
         touching,
         too_few / numbers,
+        evened_all_right / numbers,
+        float(np.mean(evened_right)),
     )
 
 
-def _pen_drawn(digit: np.ndarray, width: float, height: float) -> np.ndarray:
-    """An MNIST digit redrawn with a round pen, `height` px tall, cropped to its ink."""
-    ink = pen.draw(pen.skeleton(digit), width, height, 0, 0)
+def _pen_drawn(digit: np.ndarray, width: float, height: float) -> tuple[np.ndarray, list[np.ndarray]]:
+    """An MNIST digit redrawn with a round pen, `height` px tall, cropped to its ink, and its
+    strokes as the canvas would send them ((x, y) px from the ink's top left)."""
+    lines = pen.skeleton(digit)
+    ink = pen.draw(lines, width, height, 0, 0)
     rows, cols = np.nonzero(ink > 0)
-    return ink[: rows.max() + 1, : cols.max() + 1]
+    return ink[: rows.max() + 1, : cols.max() + 1], pen.centre_lines(lines, width, height, 0, 0)
 
 
 def _written_side_by_side(
     drawn: list[np.ndarray], rng: np.random.Generator, touching: bool = False
-) -> np.ndarray | None:
-    """The digits on the number pad, left to right, at random gaps (or touching) and heights;
-    None if too wide."""
+) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """The digits on the number pad, left to right, at random gaps (or touching) and heights,
+    and where each one's top left went ((x, y) px); None if too wide."""
     height, width = NUMBER_PAD
     overlaps = TOUCHING_PX * (len(drawn) - 1) if touching else 0
     space = width - 4 - sum(ink.shape[1] for ink in drawn) + overlaps
@@ -259,13 +277,14 @@ def _written_side_by_side(
     else:
         gaps = rng.uniform(0, 1, len(drawn) + 1)
         gaps = gaps / gaps.sum() * space
-    canvas, left = np.zeros(NUMBER_PAD, np.float32), 2 + gaps[0]
+    canvas, left, places = np.zeros(NUMBER_PAD, np.float32), 2 + gaps[0], []
     for ink, gap in zip(drawn, gaps[1:], strict=True):
         top, x = int(rng.integers(0, height - ink.shape[0] + 1)), int(left)
         window = canvas[top : top + ink.shape[0], x : x + ink.shape[1]]
         np.maximum(window, ink, out=window)
+        places.append(np.array([x, top], np.float64))
         left += ink.shape[1] + gap
-    return canvas
+    return canvas, places
 
 
 def _correct(model: MLP, inputs: torch.Tensor, labels: np.ndarray) -> np.ndarray:
@@ -349,6 +368,8 @@ def _number_text(report: NumberReport) -> str:
             f"read right, every digit:            {report.all_right:.2%}",
             f"digits read right (numbers cut right): {report.digit_accuracy:.2%}; "
             f"the same digits drawn alone: {report.alone_accuracy:.2%}",
+            f"pen evened (the Draw page): read right, every digit {report.evened_all_right:.2%}; "
+            f"digits read right {report.evened_digit_accuracy:.2%}",
         ]
     )
 
