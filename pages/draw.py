@@ -31,6 +31,11 @@ EVEN_PEN_HELP = (
     "redrawn with a pen in proportion to your digit before the model reads them; turn it off to "
     "see what the model makes of your own pen."
 )
+NUMBER_EVEN_PEN_HELP = (
+    "MNIST's digits were written with pens about a ninth as wide as the digit. With this on, once "
+    "your number is cut into digits, each digit's strokes are redrawn with a pen in proportion to "
+    "that digit before the model reads it; turn it off to see what the model makes of your own pen."
+)
 
 st.title("✏️ Draw a digit")
 # The mode lives in the URL (/draw?mode=number), so a teacher can share the number pad itself.
@@ -135,10 +140,10 @@ def explanation(image, drawn) -> None:
 
 
 @st.fragment(run_every=EVERY)
-def number_answer(image) -> None:
+def number_answer(image, lines) -> None:
     source = draw_models.picked_source()
     st.caption(f"Answering: **{source.description}**.")
-    number_reading.number_answer(source, image)
+    number_reading.number_answer(source, image, lines)
 
 
 def even_pen(drawing):
@@ -152,6 +157,19 @@ def even_pen(drawing):
         return drawing
     st.caption(f"Read with a {evened.pen:.0f} px pen: a ninth of your digit's size, as MNIST's pens were.")
     return evened.ink
+
+
+def number_strokes(drawing):
+    """The number's strokes, for each digit to be read with an even pen, when that is chosen."""
+    on = st.toggle("Even out the pen", value=True, key="number_even_pen", help=NUMBER_EVEN_PEN_HELP)
+    if drawing is None or not on:
+        return None
+    lines = drawing_pad.stroke_lines(NUMBER)
+    if lines is None:
+        st.caption(f"Read as drawn: {drawing_pad.NO_STROKES}.")
+        return None
+    st.caption("Each digit read with a pen a ninth of its size, as MNIST's pens were.")
+    return lines
 
 
 if one_digit_tab.open:
@@ -178,5 +196,6 @@ if number_tab.open:
         col_canvas, col_answer = st.columns([1, 1.2], gap="large")
         with col_canvas:
             drawing = drawing_pad.drawing(NUMBER)
+            lines = number_strokes(drawing)
         with col_answer:
-            number_answer(drawing)
+            number_answer(drawing, lines)

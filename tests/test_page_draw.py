@@ -248,6 +248,31 @@ def test_a_number_is_cut_into_digits_and_read(draw_page):
     assert not at.exception and "draw a digit first" in at.info[0].value.lower()
 
 
+def test_a_number_drawn_with_the_thickest_pen_is_read_with_an_even_pen_per_digit(draw_page):
+    """A 1 and an 8, 50 px tall, drawn with the 36 px pen: as drawn, the model reads 80; each
+    digit's strokes redrawn with a pen in proportion to it, 18."""
+    at = draw_page
+    at.session_state["draw_mode"] = "A number"
+    at.run()
+    assert at.toggle(key="number_even_pen").value  # on by default
+    one = np.stack([np.full(20, 70.0), np.linspace(50, 100, 20)], axis=1)
+    lines = [one, *small_eight(50, centre=(170, 75))]
+    ink = strokes.redraw(lines, 320, 150, pen=36)
+    put_on_the_canvas(at, as_picture(ink, "white-on-black"), "number", canvas_objects(lines, 36))
+    at.run()
+    assert not at.exception and at.metric[0].value == "18"
+    assert any(c.value.startswith("Each digit read with a pen a ninth of its size") for c in at.caption)
+    assert at.get("image")[0].proto.imgs[0].caption.endswith("each digit's strokes with an even pen")
+    at.toggle(key="number_even_pen").set_value(False).run()  # the visitor's own pen
+    assert not at.exception and at.metric[0].value == "80"
+    assert not any("read with a pen" in c.value for c in at.caption)
+    at.toggle(key="number_even_pen").set_value(True).run()
+    put_on_the_canvas(at, as_picture(ink, "white-on-black"), "number")  # no strokes it can read
+    at.run()
+    assert not at.exception and at.metric[0].value == "80"
+    assert any(c.value.startswith("Read as drawn") and UNREADABLE in c.value for c in at.caption)
+
+
 def test_the_number_pad_opens_from_its_url_and_the_url_follows_the_tab(fake_mnist_dir, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

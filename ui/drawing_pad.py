@@ -78,13 +78,24 @@ def _canvas_key(pad: Pad) -> str:
     return f"{pad.key('canvas')}_{st.session_state.get(pad.key('canvas_version'), 0)}"
 
 
-def evened(pad: Pad) -> Evened:
-    """The strokes the canvas sent with its latest drawing, redrawn with an even pen."""
+NO_STROKES = "the canvas sent no strokes this page can read"
+
+
+def stroke_lines(pad: Pad) -> list[np.ndarray] | None:
+    """The strokes the canvas sent with its latest drawing (`strokes.from_canvas`), or None when
+    it sent none, or none this page can read."""
     try:
         objects = st.session_state[_canvas_key(pad)]["drawing"]["raw"]["objects"]
-        lines = strokes.from_canvas(objects, pad.width, pad.height)
+        return strokes.from_canvas(objects, pad.width, pad.height)
     except (KeyError, TypeError, strokes.StrokesError):
-        return Evened(None, why_not="the canvas sent no strokes this page can read")
+        return None
+
+
+def evened(pad: Pad) -> Evened:
+    """The strokes the canvas sent with its latest drawing, redrawn with an even pen."""
+    lines = stroke_lines(pad)
+    if lines is None:
+        return Evened(None, why_not=NO_STROKES)
     pen = strokes.even_width(lines)
     ink = strokes.redraw(lines, pad.width, pad.height, pen)
     if preprocessing.preprocess_ink(ink).empty:  # a digit a few px tall: too little ink once thin

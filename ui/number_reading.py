@@ -17,9 +17,13 @@ WHY_WIDTH = 88  # px a picture of a cut: the piece and its halves, three in a ro
 SURE = 0.9  # below this, a digit's caption names the runner-up too
 
 
-def number_answer(source: predict.ModelSource, image: np.ndarray | None) -> None:
+def number_answer(
+    source: predict.ModelSource, image: np.ndarray | None, lines: list[np.ndarray] | None = None
+) -> None:
+    """The number in `image` as the network reads it; each digit from its strokes (`lines`)
+    redrawn with an even pen when they are given."""
     start = time.perf_counter()
-    reading = number.read(source.model, image) if image is not None else None
+    reading = number.read(source.model, image, lines) if image is not None else None
     seconds = time.perf_counter() - start
     if reading is not None and reading.too_many:
         st.warning(
@@ -43,6 +47,7 @@ def number_answer(source: predict.ModelSource, image: np.ndarray | None) -> None
     inline.image(
         figures.drawing.cut_picture(reading.ink, [d.digit.box for d in reading.digits], digits, touched),
         caption="Where your drawing was cut into digits, and what each one is read as"
+        + (", each digit's strokes with an even pen" if lines else "")
         + (" (dashed: digits that touched, cut apart)" if any(touched) else ""),
     )
     inline.image(
