@@ -64,7 +64,7 @@ def test_pen_report_covers_every_width_height_and_background(fake_mnist_dir):
 def test_command_line_reports_every_set(fake_mnist_dir):
     result = subprocess.run(
         [sys.executable, "-m", "playground.digits.robustness", "--data-dir", str(fake_mnist_dir)]
-        + ["--limit", "30", "--set", "all", "--json"],
+        + ["--limit", "30", "--set", "all", "--number-pens", "20", "24", "--json"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -77,6 +77,7 @@ def test_command_line_reports_every_set(fake_mnist_dir):
     assert numbers["digits"] == 30 and 7 <= numbers["numbers"] <= 15  # two to four digits each
     assert 0 <= numbers["digit_accuracy"] <= 1 and numbers["cut_right"] > 0.5
     assert 0 <= numbers["evened_digit_accuracy"] <= 1
+    assert numbers["pens"] == report["touching"]["pens"] == [20, 24]
     assert 0 <= numbers["evened_all_right"] <= numbers["cut_right"]  # every digit right: cut right too
     touching = report["touching"]
     assert touching["touching"] and not numbers["touching"] and touching["digits"] == 30

@@ -21,7 +21,7 @@ each digit's strokes redrawn with an even pen once it is cut. The touching set w
 they touch (each one's box 3 px into the next), as people write in a hurry.
 
     python -m playground.digits.robustness --data-dir /path/to/mnist [--model ckpt.pt] [--limit N] \
-        [--set redrawn|pen|numbers|touching|both|all] [--json]
+        [--set redrawn|pen|numbers|touching|both|all] [--number-pens PX ...] [--json]
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class NumberReport:
     # read from its strokes redrawn with an even pen.
     evened_all_right: float = 0.0
     evened_digit_accuracy: float = 0.0  # digits read right, in the numbers cut right once evened
+    pens: tuple[float, ...] = NUMBER_PENS  # px, the pens the numbers were written with
 
 
 @dataclass(frozen=True)
@@ -197,10 +198,15 @@ def _share(right: np.ndarray, mask: np.ndarray) -> float:
 
 
 def measure_numbers(
-    model: MLP, images: np.ndarray, labels: np.ndarray, seed: int = 0, touching: bool = False
+    model: MLP,
+    images: np.ndarray,
+    labels: np.ndarray,
+    seed: int = 0,
+    touching: bool = False,
+    pens: Sequence[float] = NUMBER_PENS,
 ) -> NumberReport:
     """images: (N, 28, 28) uint8 MNIST digits, labels: (N,), taken in turn into numbers of 2–4
-    digits: each pen-drawn (pens of NUMBER_PENS px, NUMBER_HEIGHTS px tall) and written side by
+    digits: each pen-drawn (one of `pens` px a number, NUMBER_HEIGHTS px tall) and written side by
     side on the Draw page's number pad, at random heights and random gaps (from none; or, when
     `touching`, each box TOUCHING_PX into the next), as `number.read` then cuts and reads them:
     as drawn, and as the Draw page reads them, each digit from its strokes with an even pen.
@@ -213,7 +219,7 @@ def measure_numbers(
         # After ten numbers too wide for the pad, two of the shortest digits (which always fit).
         k = min(int(rng.integers(2, 5)) if misses < 10 else 2, len(images) - start)
         chosen = range(start, start + k)
-        width = float(rng.choice(NUMBER_PENS))
+        width = float(rng.choice(pens))
         heights = rng.uniform(*NUMBER_HEIGHTS, k) if misses < 10 else np.full(k, NUMBER_HEIGHTS[0])
         drawn = [_pen_drawn(images[i], width, float(h)) for i, h in zip(chosen, heights, strict=True)]
         written = _written_side_by_side([ink for ink, _ in drawn], rng, touching)
@@ -249,6 +255,7 @@ def measure_numbers(
         too_few / numbers,
         evened_all_right / numbers,
         float(np.mean(evened_right)),
+        tuple(pens),
     )
 
 
@@ -314,6 +321,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="both",
         dest="which",
     )
+    parser.add_argument(
+        "--number-pens",
+        type=float,
+        nargs="+",
+        default=NUMBER_PENS,
+        metavar="PX",
+        help=f"the numbers sets' pens, px (default: {' '.join(map(str, NUMBER_PENS))}; the pad offers 8–36)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     root = args.data_dir or data.default_data_dir()
@@ -329,8 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     measures = {
         "redrawn": (measure, _text),
         "pen": (measure_pen, _pen_text),
-        "numbers": (measure_numbers, _number_text),
-        "touching": (functools.partial(measure_numbers, touching=True), _number_text),
+        "numbers": (functools.partial(measure_numbers, pens=args.number_pens), _number_text),
+        "touching": (functools.partial(measure_numbers, touching=True, pens=args.number_pens), _number_text),
     }
     result = {name: measures[name][0](model, images, labels, args.seed) for name in sets}
     if args.json:
@@ -360,7 +375,7 @@ def _number_text(report: NumberReport) -> str:
     return "\n".join(
         [
             f"{report.numbers} numbers of 2–4 pen-drawn MNIST test digits ({report.digits} digits), "
-            f"pens {NUMBER_PENS[0]}–{NUMBER_PENS[-1]} px, {NUMBER_HEIGHTS[0]}–{NUMBER_HEIGHTS[1]} px "
+            f"pens {min(report.pens):g}–{max(report.pens):g} px, {NUMBER_HEIGHTS[0]}–{NUMBER_HEIGHTS[1]} px "
             f"tall, side by side {'touching' if report.touching else 'at random gaps'} on the "
             f"{NUMBER_PAD[1]}×{NUMBER_PAD[0]} number pad",
             f"cut into as many digits as written: {report.cut_right:.2%} (into fewer: "
