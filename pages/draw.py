@@ -172,13 +172,29 @@ def number_strokes(drawing):
     return lines
 
 
+ANSWER_MIN_WIDTH = "20rem"  # the answer's charts and pictures want about a phone's width
+
+
+def pad_and_answer(pad):
+    """The pad beside the answer, or above it where there is no room for both. The canvas keeps
+    its size (it does not scale): in columns of ratios, a window 700–1250 px wide made its column
+    narrower than the pad, and the answer's column covered the canvas's right part."""
+    row = st.container(horizontal=True, gap="large")
+    answer_key = f"{pad.name}_answer"
+    st.html(  # on the flex item around the answer's container: it would shrink to nothing, not wrap
+        f"<style>[data-testid=stLayoutWrapper]:has(> .st-key-{answer_key}) {{ "
+        f"flex: 1 1 {ANSWER_MIN_WIDTH}; min-width: min({ANSWER_MIN_WIDTH}, 100%); }}</style>"
+    )
+    return row.container(width=pad.width), row.container(width="stretch", key=answer_key)
+
+
 if one_digit_tab.open:
     with one_digit_tab:
         st.markdown(
             "Draw one digit, large or small, anywhere on the canvas. It is turned into a 28×28 image "
             "the way MNIST's digits were made (crop, shrink to fit 20×20, centre by mass) and classified."
         )
-        col_canvas, col_answer = st.columns([1, 1.3], gap="large")
+        col_canvas, col_answer = pad_and_answer(ONE_DIGIT)
         with col_canvas:
             st.caption("Mouse, pen or finger.")
             drawing = drawing_pad.drawing(ONE_DIGIT)
@@ -193,7 +209,7 @@ if number_tab.open:
             "Write a number, its digits side by side with a little space between them: the page cuts "
             "it into digits and the network reads each one."
         )
-        col_canvas, col_answer = st.columns([1, 1.2], gap="large")
+        col_canvas, col_answer = pad_and_answer(NUMBER)
         with col_canvas:
             drawing = drawing_pad.drawing(NUMBER)
             lines = number_strokes(drawing)

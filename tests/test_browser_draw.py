@@ -94,6 +94,34 @@ def test_a_small_eight_drawn_with_the_thickest_pen_is_read_from_its_strokes(page
     page.get_by_text("Your strokes with an even pen").wait_for()
 
 
+def clear_of_each_other(pad: dict, answer: dict, width: int) -> bool:
+    """The pad wholly in a window `width` px wide, and the answer beside it or below it."""
+    beside = answer["x"] >= pad["x"] + pad["width"] and answer["x"] + answer["width"] <= width
+    below = answer["y"] >= pad["y"] + pad["height"]
+    return pad["x"] + pad["width"] <= width and (beside or below)
+
+
+def test_no_window_width_puts_the_answer_over_a_pad(page, app_url):
+    """The canvas keeps its size. In columns of ratios, windows 700–1250 px wide (the sidebar open)
+    made the pad's column 160–300 px wide, and the answer's column covered the pad's right part:
+    now the answer is beside the pad where there is room for both, below it where there is not."""
+    for mode, empty in (("", "Draw a digit first"), ("?mode=number", "Write a number first")):
+        page.goto(f"{app_url}/draw{mode}")
+        wait_for_app(page)
+        page.get_by_text(empty).first.wait_for()
+        canvas = page.locator("canvas.upper-canvas").first
+        answer = page.get_by_test_id("stExpander").first  # "Which model answers", the answer's top
+        for width in (640, 800, 1000, 1100, 1300):
+            page.set_viewport_size({"width": width, "height": 900})
+            wait_until(
+                lambda c=canvas, a=answer, w=width: clear_of_each_other(
+                    c.bounding_box(), a.bounding_box(), w
+                ),
+                30,
+                what=f"the pad clear of the answer at {width} px ({mode or 'one digit'})",
+            )
+
+
 def finger_stroke(page, points) -> None:
     """One finger on a touch screen, through the browser's own touch input (CDP)."""
     cdp = page.context.new_cdp_session(page)
