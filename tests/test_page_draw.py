@@ -263,6 +263,7 @@ def test_a_number_drawn_with_the_thickest_pen_is_read_with_an_even_pen_per_digit
     assert not at.exception and at.metric[0].value == "18"
     assert any(c.value.startswith("Each digit read with a pen a ninth of its size") for c in at.caption)
     assert at.get("image")[0].proto.imgs[0].caption.endswith("each digit's strokes with an even pen")
+    assert any("Each digit's strokes are then redrawn with a pen a ninth" in c.value for c in at.caption)
     at.toggle(key="number_even_pen").set_value(False).run()  # the visitor's own pen
     assert not at.exception and at.metric[0].value == "80"
     assert not any("read with a pen" in c.value for c in at.caption)

@@ -61,7 +61,8 @@ def number_answer(
         "Digits that touch are one piece: one nearly as wide as tall or wider is tried cut "
         "straight down where its ink thins, and cut when the network reads the two halves "
         "surer than the whole. It may not be, so a little space between digits is safer. Each "
-        "digit then goes through the same steps as on the *One digit* tab (crop, shrink to fit "
+        + ("digit's strokes are then redrawn with a pen a ninth of its size, and each " if lines else "")
+        + "digit goes through the same steps as on the *One digit* tab (crop, shrink to fit "
         "20×20, centre by mass): above, what the model sees of each. Cut and read in "
         f"{seconds * 1000:.0f} ms on the server."
     )
