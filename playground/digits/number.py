@@ -5,7 +5,9 @@ stroke of ink is a piece, found on a grid of 2 px cells (so a stroke's antialias
 pen lifted a hair's breadth, does not split it). Pieces that overlap left to right by half the
 narrower one's width are one digit: a 4 or a 5 drawn in two strokes, a 7 with a bar. The digits
 are those groups sorted by their left edge. Each digit's own ink (its neighbours' removed) then
-goes through the one-digit preprocessing: crop, shrink into the 20 px box, centre by mass.
+goes through the one-digit preprocessing: crop, shrink into the 20 px box, centre by mass; when
+the canvas's strokes come with the drawing, each digit's own strokes are first redrawn with an
+even pen for its size (`evened`), as the one-digit pad redraws a whole drawing.
 
 Digits that touch are one piece. Cutting them is left to the network's reading, as no shape rule
 tells a wide digit from two touching ones: a digit at least 0.7× as wide as tall is tried cut in
@@ -161,12 +163,17 @@ def _together(digits: list[Digit], shape: tuple[int, int]) -> np.ndarray:
 
 
 def _redrawn(digit: Digit, lines: list[np.ndarray], shape: tuple[int, int]) -> Digit:
+    """`digit` from `lines` redrawn with an even pen; as drawn if that leaves too little ink to read
+    (as the One digit tab does with a digit a few px tall)."""
     ink = strokes.redraw(lines, shape[1], shape[0])
     rows, cols = np.nonzero(ink > 0)
     if rows.size == 0:
         return digit
     top, left, bottom, right = rows.min(), cols.min(), rows.max() + 1, cols.max() + 1
-    return Digit((int(top), int(left), int(bottom), int(right)), ink[top:bottom, left:right], digit.touched)
+    evened = ink[top:bottom, left:right]
+    if preprocessing.preprocess_ink(evened).empty:
+        return digit
+    return Digit((int(top), int(left), int(bottom), int(right)), evened, digit.touched)
 
 
 def _read_cutting(model: MLP, whole: ReadDigit, room: int, cuts: list[Cut]) -> list[ReadDigit]:
