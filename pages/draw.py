@@ -32,9 +32,11 @@ EVEN_PEN_HELP = (
     "see what the model makes of your own pen."
 )
 NUMBER_EVEN_PEN_HELP = (
-    "MNIST's digits were written with pens about a ninth as wide as the digit. With this on, once "
-    "your number is cut into digits, each digit's strokes are redrawn with a pen in proportion to "
-    "that digit before the model reads it; turn it off to see what the model makes of your own pen."
+    "MNIST's digits were written with pens about a ninth as wide as the digit. With this on, your "
+    "number is read from your strokes: strokes above one another are one digit (so digits that "
+    "touch still come apart), and each digit's strokes are redrawn with a pen in proportion to "
+    "that digit before the model reads it. Turn it off to see the number read from its picture, "
+    "with your own pen."
 )
 
 st.title("✏️ Draw a digit")
@@ -168,7 +170,7 @@ def number_strokes(drawing):
     if lines is None:
         st.caption(f"Read as drawn: {drawing_pad.NO_STROKES}.")
         return None
-    st.caption("Each digit read with a pen a ninth of its size, as MNIST's pens were.")
+    st.caption("Read from your strokes: each digit with a pen a ninth of its size, as MNIST's pens were.")
     return lines
 
 

@@ -217,7 +217,7 @@ def test_a_number_written_with_a_finger_on_a_phone_is_read(browser, app_url):
             finger_stroke(page, steps([(box["x"] + x, box["y"] + y) for x, y in stroke]))
         wait_until(lambda: answer(page) == "26", what="the model to read 26")
         page.get_by_text("Where your drawing was cut into digits").wait_for()
-        page.get_by_text("Each digit read with a pen a ninth of its size").wait_for()  # the finger's strokes
+        page.get_by_text("Read from your strokes").wait_for()  # the finger's strokes
         # Nothing of the page reaches past the screen's right edge (no sideways scrolling).
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
         assert_no_exception(page)

@@ -261,12 +261,12 @@ def test_a_number_drawn_with_the_thickest_pen_is_read_with_an_even_pen_per_digit
     put_on_the_canvas(at, as_picture(ink, "white-on-black"), "number", canvas_objects(lines, 36))
     at.run()
     assert not at.exception and at.metric[0].value == "18"
-    assert any(c.value.startswith("Each digit read with a pen a ninth of its size") for c in at.caption)
+    assert any(c.value.startswith("Read from your strokes: each digit with a pen") for c in at.caption)
     assert at.get("image")[0].proto.imgs[0].caption.endswith("each digit's strokes with an even pen")
-    assert any("Each digit's strokes are then redrawn with a pen a ninth" in c.value for c in at.caption)
+    assert any("cut first, by your strokes" in c.value for c in at.caption)
     at.toggle(key="number_even_pen").set_value(False).run()  # the visitor's own pen
     assert not at.exception and at.metric[0].value == "80"
-    assert not any("read with a pen" in c.value for c in at.caption)
+    assert not any("Read from your strokes" in c.value for c in at.caption)
     at.toggle(key="number_even_pen").set_value(True).run()
     put_on_the_canvas(at, as_picture(ink, "white-on-black"), "number")  # no strokes it can read
     at.run()

@@ -78,7 +78,7 @@ def test_command_line_reports_every_set(fake_mnist_dir):
     assert 0 <= numbers["digit_accuracy"] <= 1 and numbers["cut_right"] > 0.5
     assert 0 <= numbers["evened_digit_accuracy"] <= 1
     assert numbers["pens"] == report["touching"]["pens"] == [20, 24]
-    assert 0 <= numbers["evened_all_right"] <= numbers["cut_right"]  # every digit right: cut right too
+    assert 0 <= numbers["evened_all_right"] <= numbers["evened_cut_right"] <= 1  # all right: cut right too
     touching = report["touching"]
     assert touching["touching"] and not numbers["touching"] and touching["digits"] == 30
     assert all(0 <= r["too_few"] <= 1 - r["cut_right"] + 1e-9 for r in (numbers, touching))

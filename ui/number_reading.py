@@ -15,6 +15,24 @@ from ui import inline
 WIDTH = 70  # px a digit's picture: four in a row on a phone 360 px wide
 WHY_WIDTH = 88  # px a picture of a cut: the piece and its halves, three in a row on a 360 px phone
 SURE = 0.9  # below this, a digit's caption names the runner-up too
+PICTURE_CUT = (
+    "The network reads one digit at a time, so the drawing is cut first: each connected stroke "
+    "is a piece, and pieces above one another are one digit (a 4 or a 5 drawn in two strokes). "
+    "Digits that touch are one piece: one nearly as wide as tall or wider is tried cut "
+    "straight down where its ink thins, and cut when the network reads the two halves "
+    "surer than the whole. It may not be, so a little space between digits is safer. Each "
+    "digit goes through the same steps as on the *One digit* tab (crop, shrink to fit "
+    "20×20, centre by mass): above, what the model sees of each."
+)
+STROKES_CUT = (
+    "The network reads one digit at a time, so the drawing is cut first, by your strokes: "
+    "strokes above one another are one digit (a 4 or a 5 drawn in two strokes), so digits "
+    "that touch still come apart. Only a piece wider than any digit (two written in one "
+    "stroke) is tried cut where its ink thins, when the network reads the two halves surer "
+    "than the whole. Each digit's strokes are redrawn with a pen a ninth of its size and go "
+    "through the same steps as on the *One digit* tab (crop, shrink to fit 20×20, centre by "
+    "mass): above, what the model sees of each."
+)
 
 
 def number_answer(
@@ -55,17 +73,8 @@ def number_answer(
         caption=[_answer_text(d.prediction) for d in reading.digits],
         width=WIDTH,
     )
-    st.caption(
-        "The network reads one digit at a time, so the drawing is cut first: each connected stroke "
-        "is a piece, and pieces above one another are one digit (a 4 or a 5 drawn in two strokes). "
-        "Digits that touch are one piece: one nearly as wide as tall or wider is tried cut "
-        "straight down where its ink thins, and cut when the network reads the two halves "
-        "surer than the whole. It may not be, so a little space between digits is safer. Each "
-        + ("digit's strokes are then redrawn with a pen a ninth of its size, and each " if lines else "")
-        + "digit goes through the same steps as on the *One digit* tab (crop, shrink to fit "
-        "20×20, centre by mass): above, what the model sees of each. Cut and read in "
-        f"{seconds * 1000:.0f} ms on the server."
-    )
+    how = STROKES_CUT if lines else PICTURE_CUT
+    st.caption(f"{how} Cut and read in {seconds * 1000:.0f} ms on the server.")
     cuts_explained(reading.cuts)
 
 

@@ -5,9 +5,12 @@ stroke of ink is a piece, found on a grid of 2 px cells (so a stroke's antialias
 pen lifted a hair's breadth, does not split it). Pieces that overlap left to right by half the
 narrower one's width are one digit: a 4 or a 5 drawn in two strokes, a 7 with a bar. The digits
 are those groups sorted by their left edge. Each digit's own ink (its neighbours' removed) then
-goes through the one-digit preprocessing: crop, shrink into the 20 px box, centre by mass; when
-the canvas's strokes come with the drawing, each digit's own strokes are first redrawn with an
-even pen for its size (`evened`), as the one-digit pad redraws a whole drawing.
+goes through the one-digit preprocessing: crop, shrink into the 20 px box, centre by mass.
+
+When the canvas's strokes come with the drawing, the digits are found from the strokes instead
+(`stroke_digits`): strokes group into digits by the same overlap rule, so digits that touch,
+each written with strokes of its own, come apart without a cut; and each digit's strokes are
+redrawn with an even pen for its size, as the one-digit pad redraws a whole drawing.
 
 Digits that touch are one piece. Cutting them is left to the network's reading, as no shape rule
 tells a wide digit from two touching ones: a digit at least 0.7× as wide as tall is tried cut in
@@ -108,49 +111,82 @@ class Reading:
 
 def read(model: MLP, image: np.ndarray, lines: Sequence[np.ndarray] | None = None) -> Reading:
     """An RGBA/RGB/grey drawing of a number → each digit's preprocessing and answer, left to right.
-    `lines`: the drawing's strokes ((K, 2) x, y px, `strokes.from_canvas`): each digit, once cut
-    from the drawing as drawn, is then read from its strokes redrawn with an even pen for its size
-    (`evened`). The cutting stays on the drawing as drawn: evened before it, touching digits are
-    one piece with one pen for both, and fewer numbers were cut right (README)."""
+    `lines`: the drawing's strokes ((K, 2) x, y px, `strokes.from_canvas`): the digits are then
+    found from the strokes (`stroke_digits`), each redrawn with an even pen for its size."""
     amount = preprocessing.ink(image)
     digits = split(amount)
     if digits is None:
         return Reading(amount, [], too_many=True)
+    if lines:
+        return _read_strokes(model, lines, amount.shape)
     room = MAX_DIGITS - len(digits)  # how many more digits cutting touching ones may make
     read_digits, cuts = [], []
     for digit in digits:
         found = _read_cutting(model, _reading(model, digit), room, cuts)
         room -= len(found) - 1
         read_digits += found
-    if lines:
-        digits = evened([r.digit for r in read_digits], lines, amount.shape)
-        read_digits = [_reading(model, digit) for digit in digits]
-        amount = _together(digits, amount.shape)
     return Reading(amount, read_digits, too_many=False, cuts=cuts)
 
 
-def evened(digits: list[Digit], lines: Sequence[np.ndarray], shape: tuple[int, int]) -> list[Digit]:
-    """Each digit's strokes redrawn with an even pen for its own size (`strokes.even_width`), as
-    the One digit tab does for a whole drawing: a digit's strokes are the stretches of the centre
-    lines that run through its ink. A digit no stretch runs through (a mark drawn without the
-    pen, which the canvas cannot send) is kept as drawn."""
-    owners = np.zeros(shape, np.int32)  # which digit's own ink each pixel is: 1, 2, …; 0 none
-    for number, digit in enumerate(digits, start=1):
+def _read_strokes(model: MLP, lines: Sequence[np.ndarray], shape: tuple[int, int]) -> Reading:
+    """The digits found from the strokes, each read with an even pen. Only a digit wider than any
+    digit is (NEVER_ONE: two written in one stroke, joined) is still tried cut by the network."""
+    digits = stroke_digits(lines, shape)
+    if digits is None or len(digits) > MAX_DIGITS:
+        return Reading(np.zeros(shape, np.float32), [], too_many=True)
+    room = MAX_DIGITS - len(digits)
+    read_digits, cuts = [], []
+    for digit in digits:
         top, left, bottom, right = digit.box
-        window = owners[top:bottom, left:right]
-        window[digit.ink > 0] = number
-    stretches: dict[int, list[np.ndarray]] = {}
-    for line in lines:
-        cols, rows = np.clip(np.round(line).astype(int).T, 0, [[shape[1] - 1], [shape[0] - 1]])
-        owner = owners[rows, cols]
-        starts = np.flatnonzero(np.diff(owner, prepend=-1))  # where the line enters another digit
-        for begin, end in zip(starts, [*starts[1:], len(line)]):
-            if owner[begin]:
-                stretches.setdefault(int(owner[begin]), []).append(line[begin:end])
-    return [
-        _redrawn(digit, stretches[number], shape) if number in stretches else digit
-        for number, digit in enumerate(digits, start=1)
-    ]
+        whole = _reading(model, digit)
+        joined = right - left > NEVER_ONE * (bottom - top)
+        found = _read_cutting(model, whole, room, cuts) if joined else [whole]
+        room -= len(found) - 1
+        read_digits += found
+    return Reading(_together([r.digit for r in read_digits], shape), read_digits, False, cuts)
+
+
+def stroke_digits(lines: Sequence[np.ndarray], shape: tuple[int, int]) -> list[Digit] | None:
+    """The digits a drawing's strokes make, left to right, each redrawn with an even pen for its
+    size. Strokes that share a point are one (the pen-drawn sets' skeletons come as links of two
+    points); strokes that overlap left to right by MIN_OVERLAP of the narrower are one digit, as
+    pieces of ink are (`split`): a 4 or a 5 drawn in two strokes. Digits that touch are written
+    as strokes of their own, so they come apart here without any cut. Specks (a click) are left
+    out. None for more than MAX_PIECES strokes apart: a scribble, not grouped (quadratic)."""
+    joined = _joined_strokes(lines)
+    if len(joined) > MAX_PIECES:
+        return None
+    groups = _merged([(group, _stroke_extent(group)) for group in joined])
+    digits = [_redrawn(group, shape) for group in groups]
+    return sorted((d for d in digits if d is not None), key=lambda d: d.box[1])
+
+
+def _joined_strokes(lines: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
+    """Strokes that share a point (to a thousandth of a px), joined: union-find over the strokes."""
+    parent = list(range(len(lines)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[tuple[float, float], int] = {}
+    for i, line in enumerate(lines):
+        for x, y in np.round(line, 3):
+            j = first_with.setdefault((float(x), float(y)), i)
+            parent[root(i)] = root(j)
+    joined: dict[int, list[np.ndarray]] = {}
+    for i, line in enumerate(lines):
+        joined.setdefault(root(i), []).append(line)
+    return list(joined.values())
+
+
+def _stroke_extent(group: list[np.ndarray]) -> tuple[float, float, float, float]:
+    """(top, left, bottom, right) of the strokes' centre lines, px."""
+    points = np.concatenate(group)
+    (left, top), (right, bottom) = points.min(axis=0), points.max(axis=0)
+    return float(top), float(left), float(bottom), float(right)
 
 
 def _together(digits: list[Digit], shape: tuple[int, int]) -> np.ndarray:
@@ -162,18 +198,17 @@ def _together(digits: list[Digit], shape: tuple[int, int]) -> np.ndarray:
     return ink
 
 
-def _redrawn(digit: Digit, lines: list[np.ndarray], shape: tuple[int, int]) -> Digit:
-    """`digit` from `lines` redrawn with an even pen; as drawn if that leaves too little ink to read
-    (as the One digit tab does with a digit a few px tall)."""
+def _redrawn(lines: list[np.ndarray], shape: tuple[int, int]) -> Digit | None:
+    """A digit's strokes redrawn with an even pen for its size, cropped to the ink; None for a
+    speck (shorter and narrower than SPECK_CELLS cells, as `split` leaves out)."""
     ink = strokes.redraw(lines, shape[1], shape[0])
     rows, cols = np.nonzero(ink > 0)
     if rows.size == 0:
-        return digit
+        return None
     top, left, bottom, right = rows.min(), cols.min(), rows.max() + 1, cols.max() + 1
-    evened = ink[top:bottom, left:right]
-    if preprocessing.preprocess_ink(evened).empty:
-        return digit
-    return Digit((int(top), int(left), int(bottom), int(right)), evened, digit.touched)
+    if max(bottom - top, right - left) < SPECK_CELLS * CELL:
+        return None
+    return Digit((int(top), int(left), int(bottom), int(right)), ink[top:bottom, left:right])
 
 
 def _read_cutting(model: MLP, whole: ReadDigit, room: int, cuts: list[Cut]) -> list[ReadDigit]:
@@ -343,7 +378,11 @@ def _pieces(cells: np.ndarray) -> list[list[tuple[int, int]]]:
 def _group(pieces: list[list[tuple[int, int]]]) -> list[list[list[tuple[int, int]]]]:
     """Pieces that overlap left to right (by MIN_OVERLAP of the narrower) → one group each.
     Merging widens a group, so merge until nothing more overlaps."""
-    groups = [([piece], _extent([piece])) for piece in pieces]
+    return _merged([([piece], _extent([piece])) for piece in pieces])
+
+
+def _merged(groups: list[tuple[list, tuple]]) -> list[list]:
+    """(members, extent) groups → the members of groups merged while two overlap (`_overlap`)."""
     while pair := _overlapping(groups):
         (first, a), (second, b) = groups[pair[0]], groups.pop(pair[1])
         joined = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
@@ -364,7 +403,7 @@ def _extent(group: list[list[tuple[int, int]]]) -> tuple[int, int, int, int]:
     return min(rows), min(cols), max(rows) + 1, max(cols) + 1
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
     shared = min(a[3], b[3]) - max(a[1], b[1])
     return shared >= MIN_OVERLAP * min(a[3] - a[1], b[3] - b[1])
 

@@ -16,9 +16,10 @@ as the Draw page reads a drawing: its strokes redrawn with an even pen (`digits/
 
 The numbers set writes pen-drawn digits two to four at a time side by side on the Draw page's
 number pad, and measures how often `digits/number.py` cuts them into the digits written, and
-whether each is then read as well as when drawn alone; also as the Draw page reads a number,
-each digit's strokes redrawn with an even pen once it is cut. The touching set writes them so that
-they touch (each one's box 3 px into the next), as people write in a hurry.
+whether each is then read as well as when drawn alone; also as the Draw page reads a number:
+from its strokes (the skeletons' links), the digits found by strokes, each with an even pen.
+The touching set writes them so that they touch (each one's box 3 px into the next), as people
+write in a hurry.
 
     python -m playground.digits.robustness --data-dir /path/to/mnist [--model ckpt.pt] [--limit N] \
         [--set redrawn|pen|numbers|touching|both|all] [--number-pens PX ...] [--json]
@@ -75,11 +76,12 @@ class NumberReport:
     alone_accuracy: float  # the same digits, each read as a drawing of its own
     touching: bool = False  # written touching (each box TOUCHING_PX into the next), not apart
     too_few: float = 0.0  # numbers cut into fewer digits than were written (the rest of the miscut: more)
-    # The same numbers as the Draw page reads them: each digit, once cut (the cutting is the same),
-    # read from its strokes redrawn with an even pen.
+    # The same numbers as the Draw page reads them: from their strokes (`number.read` with lines),
+    # the digits found by strokes and each redrawn with an even pen.
     evened_all_right: float = 0.0
     evened_digit_accuracy: float = 0.0  # digits read right, in the numbers cut right once evened
     pens: tuple[float, ...] = NUMBER_PENS  # px, the pens the numbers were written with
+    evened_cut_right: float = 0.0  # numbers cut into as many digits as written, from their strokes
 
 
 @dataclass(frozen=True)
@@ -209,12 +211,12 @@ def measure_numbers(
     digits: each pen-drawn (one of `pens` px a number, NUMBER_HEIGHTS px tall) and written side by
     side on the Draw page's number pad, at random heights and random gaps (from none; or, when
     `touching`, each box TOUCHING_PX into the next), as `number.read` then cuts and reads them:
-    as drawn, and as the Draw page reads them, each digit from its strokes with an even pen.
+    as drawn, and as the Draw page reads them: from their strokes, each digit with an even pen.
     Numbers that do not fit the pad are drawn again."""
     rng = np.random.default_rng(seed)
     numbers = cut_right = all_right = too_few = digits = start = misses = 0
     read_right, alone_right = [], []
-    evened_all_right, evened_right = 0, []
+    evened_all_right, evened_cut_right, evened_right = 0, 0, []
     while start < len(images):  # the last number may be a single digit
         # After ten numbers too wide for the pad, two of the shortest digits (which always fit).
         k = min(int(rng.integers(2, 5)) if misses < 10 else 2, len(images) - start)
@@ -235,6 +237,7 @@ def measure_numbers(
         read = [d.prediction.digit for d in number.read(model, canvas).digits]
         read_evened = [d.prediction.digit for d in number.read(model, canvas, lines).digits]
         if len(read_evened) == k:
+            evened_cut_right += 1
             evened_all_right += read_evened == truth
             evened_right += [a == b for a, b in zip(read_evened, truth, strict=True)]
         numbers, digits = numbers + 1, digits + k
@@ -256,6 +259,7 @@ def measure_numbers(
         evened_all_right / numbers,
         float(np.mean(evened_right)),
         tuple(pens),
+        evened_cut_right / numbers,
     )
 
 
@@ -383,7 +387,8 @@ def _number_text(report: NumberReport) -> str:
             f"read right, every digit:            {report.all_right:.2%}",
             f"digits read right (numbers cut right): {report.digit_accuracy:.2%}; "
             f"the same digits drawn alone: {report.alone_accuracy:.2%}",
-            f"pen evened (the Draw page): read right, every digit {report.evened_all_right:.2%}; "
+            f"from the strokes, each digit with an even pen (the Draw page): cut right "
+            f"{report.evened_cut_right:.2%}, read right, every digit {report.evened_all_right:.2%}; "
             f"digits read right {report.evened_digit_accuracy:.2%}",
         ]
     )
