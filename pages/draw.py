@@ -162,7 +162,7 @@ def even_pen(drawing):
 
 
 def number_strokes(drawing):
-    """The number's strokes, for each digit to be read with an even pen, when that is chosen."""
+    """The number's strokes, for it to be read from them (each digit with an even pen), when chosen."""
     on = st.toggle("Even out the pen", value=True, key="number_even_pen", help=NUMBER_EVEN_PEN_HELP)
     if drawing is None or not on:
         return None

@@ -38,8 +38,8 @@ STROKES_CUT = (
 def number_answer(
     source: predict.ModelSource, image: np.ndarray | None, lines: list[np.ndarray] | None = None
 ) -> None:
-    """The number in `image` as the network reads it; each digit from its strokes (`lines`)
-    redrawn with an even pen when they are given."""
+    """The number in `image` as the network reads it: when its strokes (`lines`) are given, its
+    digits found from them, each redrawn with an even pen."""
     start = time.perf_counter()
     reading = number.read(source.model, image, lines) if image is not None else None
     seconds = time.perf_counter() - start
