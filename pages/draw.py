@@ -62,7 +62,8 @@ def classify(source: predict.ModelSource, image) -> predict.Classification | Non
 
 
 @st.fragment(run_every=EVERY)
-def answer(image) -> None:
+def answer(image, lines) -> None:
+    """lines: the drawing's strokes when the model reads them redrawn with an even pen, else None."""
     source = draw_models.picked_source()
     st.caption(f"Answering: **{source.description}**.")
     result = classify(source, image)
@@ -77,7 +78,7 @@ def answer(image) -> None:
         delta_color="off",
         delta_arrow="off",
     )
-    number_reading.several_digits_hint(source.model, image)
+    number_reading.several_digits_hint(source.model, image, lines)
     st.plotly_chart(figures.drawing.probability_figure(prediction), key="draw_probabilities")
     st.caption(f"Preprocessing + prediction: {result.seconds * 1000:.1f} ms on the server.")
 
@@ -149,16 +150,17 @@ def number_answer(image, lines) -> None:
 
 
 def even_pen(drawing):
-    """The drawing the model reads: its strokes redrawn with an even pen, when that is chosen."""
+    """The drawing the model reads (its strokes redrawn with an even pen, when that is chosen),
+    and those strokes (None when it reads the drawing as drawn)."""
     on = st.toggle("Even out the pen", value=True, key="draw_even_pen", help=EVEN_PEN_HELP)
     if drawing is None or not on:
-        return drawing
+        return drawing, None
     evened = drawing_pad.evened(ONE_DIGIT)
     if evened.ink is None:
         st.caption(f"Read as drawn: {evened.why_not}.")
-        return drawing
+        return drawing, None
     st.caption(f"Read with a {evened.pen:.0f} px pen: a ninth of your digit's size, as MNIST's pens were.")
-    return evened.ink
+    return evened.ink, evened.lines
 
 
 def number_strokes(drawing):
@@ -200,9 +202,9 @@ if one_digit_tab.open:
         with col_canvas:
             st.caption("Mouse, pen or finger.")
             drawing = drawing_pad.drawing(ONE_DIGIT)
-            read = even_pen(drawing)
+            read, lines = even_pen(drawing)
         with col_answer:
-            answer(read)
+            answer(read, lines)
         explanation(read, drawing)
 
 if number_tab.open:

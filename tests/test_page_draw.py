@@ -204,6 +204,21 @@ def test_digits_side_by_side_on_the_one_digit_pad_point_to_the_number_tab(draw_p
     assert not at.exception and at.metric[0].value == "7" and not at.info
 
 
+def test_digits_whose_inks_touch_on_the_one_digit_pad_are_told_apart_by_their_strokes(draw_page):
+    """A 1 and a 0 drawn with a 24 px pen, one piece of ink: from the picture the page reads one
+    0 and says nothing more; from the strokes (the pen evened) it sees the two digits written."""
+    from tests.test_number import ten
+
+    at = draw_page
+    lines = [line + (20.0, 60.0) for line in ten(gap=8)]
+    draw_strokes(at, lines, pen=24)
+    at.run()
+    assert not at.exception and at.metric  # still read as one digit …
+    assert "looks like 2 digits side by side: read as a number, **10**" in at.info[0].value
+    at.toggle(key="draw_even_pen").set_value(False).run()  # … and from its picture, one piece
+    assert not at.exception and at.metric and not at.info
+
+
 def test_a_number_is_cut_into_digits_and_read(draw_page):
     from playground.digits import number
 

@@ -72,6 +72,7 @@ class Evened:
     ink: np.ndarray | None  # (H, W) float32 ink 0..1, or None: read the drawing as drawn
     pen: float = 0.0  # the even pen, px
     why_not: str = ""  # for the visitor, when ink is None
+    lines: list[np.ndarray] | None = None  # the strokes redrawn (`strokes.from_canvas`)
 
 
 def _canvas_key(pad: Pad) -> str:
@@ -100,7 +101,7 @@ def evened(pad: Pad) -> Evened:
     ink = strokes.redraw(lines, pad.width, pad.height, pen)
     if preprocessing.preprocess_ink(ink).empty:  # a digit a few px tall: too little ink once thin
         return Evened(None, pen, why_not="the drawing is too small for a thinner pen")
-    return Evened(ink, pen)
+    return Evened(ink, pen, lines=lines)
 
 
 def drawing(pad: Pad) -> np.ndarray | None:
