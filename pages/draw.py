@@ -61,6 +61,19 @@ def classify(source: predict.ModelSource, image) -> predict.Classification | Non
     return None if result is None or result.prediction is None else result
 
 
+def offer_the_number_pad() -> None:
+    """A button that moves the drawing onto the number pad and opens that tab. A click reruns the
+    answer's fragment only: the whole page must rerun for the tab to change."""
+    if st.button("Read it as a number", icon=":material/pin:", on_click=read_as_number, key="draw_as_number"):
+        st.rerun()
+
+
+def read_as_number() -> None:
+    """The one-digit pad's strokes, moved onto the number pad, and its tab opened."""
+    if drawing_pad.move_drawing(ONE_DIGIT, NUMBER):
+        st.session_state["draw_mode"] = "A number"
+
+
 @st.fragment(run_every=EVERY)
 def answer(image, lines) -> None:
     """lines: the drawing's strokes when the model reads them redrawn with an even pen, else None."""
@@ -78,7 +91,9 @@ def answer(image, lines) -> None:
         delta_color="off",
         delta_arrow="off",
     )
-    number_reading.several_digits_hint(source.model, image, lines)
+    several = number_reading.several_digits_hint(source.model, image, lines)
+    if several and drawing_pad.stroke_lines(ONE_DIGIT):
+        offer_the_number_pad()
     st.plotly_chart(figures.drawing.probability_figure(prediction), key="draw_probabilities")
     st.caption(f"Preprocessing + prediction: {result.seconds * 1000:.1f} ms on the server.")
 

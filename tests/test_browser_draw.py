@@ -194,6 +194,24 @@ def test_undo_stroke_takes_back_the_last_stroke_only(page, app_url):
     assert_no_exception(page)
 
 
+def test_digits_drawn_on_the_one_digit_pad_move_to_the_number_pad_at_a_click(page, app_url):
+    """The canvas sends no picture of a drawing it starts with, so the number pad is read from the
+    strokes the page put there; the next stroke drawn there is read with them."""
+    page.goto(f"{app_url}/draw")
+    wait_for_app(page)
+    draw(page, [(70, 70), (70, 140), (70, 210)])  # a one …
+    draw(page, [(130, 70), (170, 70), (210, 70), (190, 140), (170, 210)])  # … and a seven beside it
+    page.get_by_text("looks like 2 digits side by side").wait_for()
+    page.get_by_role("button", name="Read it as a number").click()
+    wait_until(lambda: answer(page) == "17", what="the number pad to read 17")
+    assert "mode=number" in page.url
+    canvas = page.locator("canvas.upper-canvas").first.bounding_box()
+    assert canvas["width"] == 320  # the number pad's
+    draw(page, [(300, 30), (300, 75), (300, 120)])  # a one more, right of the moved strokes
+    wait_until(lambda: answer(page) == "171", what="the number pad to read 171")
+    assert_no_exception(page)
+
+
 # "2" and "6" on the number pad (320 × 150). The six starts at the pad's top-right corner and
 # heads down-left: where the canvas's invisible toolbar used to take a finger's touch.
 TWO = [(18, 52), (30, 32), (48, 25), (66, 35), (68, 58), (50, 90), (20, 132), (45, 132), (76, 132)]

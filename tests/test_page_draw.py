@@ -219,6 +219,24 @@ def test_digits_whose_inks_touch_on_the_one_digit_pad_are_told_apart_by_their_st
     assert not at.exception and at.metric and not at.info
 
 
+def test_digits_on_the_one_digit_pad_are_read_as_a_number_on_the_number_pad_at_a_click(draw_page):
+    """The note's button moves the strokes onto the number pad, fitted to it, and opens its tab;
+    the number pad reads them at once (a canvas sends no picture of the drawing it starts with)."""
+    from tests.test_number import ten
+
+    at = draw_page
+    draw_strokes(at, [line + (20.0, 60.0) for line in ten(gap=8)], pen=24)
+    at.run()
+    at.button(key="draw_as_number").click().run()
+    assert not at.exception and at.session_state["draw_mode"] == "A number"
+    assert at.metric[0].value == "10"
+    assert any(c.value.startswith("Read from your strokes") for c in at.caption)
+    moved = at.session_state["number_initial"]["objects"]
+    assert {item["strokeWidth"] for item in moved} == {24}  # 114 px tall, it fits: moved, not shrunk
+    at.button(key="number_clear").click().run()  # and the pad is the visitor's again
+    assert not at.exception and not at.metric and "Write a number first" in at.info[0].value
+
+
 def test_a_number_is_cut_into_digits_and_read(draw_page):
     from playground.digits import number
 

@@ -120,3 +120,50 @@ def test_the_largest_drawing_allowed_is_redrawn_in_about_a_second_at_most():
     seconds = time.process_time() - start
     assert sum(map(len, lines)) > 2.5 * strokes.MAX_COMMANDS and ink.mean() > 0.9
     assert seconds < 3.0, f"{seconds:.2f} s of CPU"
+
+
+def test_strokes_moved_onto_a_smaller_pad_fit_it_pens_and_all_and_keep_their_shape():
+    one = np.stack([np.full(20, 60.0), np.linspace(30, 250, 20)], axis=1)  # 220 px tall
+    lines = [one, *small_eight(200, centre=(180, 140))]
+    moved = strokes.moved(canvas_objects(lines, 18), (280, 280), (320, 150), margin=12)
+    back = strokes.from_canvas(moved, 320, 150)
+    pen = moved[0]["strokeWidth"]
+    scale = pen / 18
+    assert 0.4 < scale < 0.6 and all(item["strokeWidth"] == pen for item in moved)
+    points = np.concatenate(back)
+    # As tall as the pad allows within its margins, pen included, and centred across it.
+    assert points[:, 1].min() - pen / 2 == pytest.approx(12)
+    assert points[:, 1].max() + pen / 2 == pytest.approx(138)
+    assert (points[:, 0].min() + points[:, 0].max()) / 2 == pytest.approx(160)
+    read = strokes.from_canvas(canvas_objects(lines, 18), 280, 280)
+    for before, after in zip(read, back, strict=True):  # the same strokes, only shrunk
+        np.testing.assert_allclose(after - after[0], (before - before[0]) * scale, atol=1e-9)
+    # The canvas places a path by its left and top (Chromium's: the centre of its points' box).
+    (placed,) = strokes.moved([CHROMIUM_STROKE], (280, 280), (320, 150))
+    (line,) = strokes.from_canvas([placed], 320, 150)
+    centre = (line.min(axis=0) + line.max(axis=0)) / 2
+    assert (placed["left"], placed["top"]) == pytest.approx(tuple(centre), abs=0.01)
+
+
+def test_strokes_that_fit_the_other_pad_are_moved_not_enlarged_and_bad_ones_refused():
+    small = small_eight(60, centre=(40, 40))
+    (moved,) = strokes.moved(canvas_objects(small, 12), (280, 280), (320, 150))
+    (line,) = strokes.from_canvas([moved], 320, 150)
+    assert moved["strokeWidth"] == 12
+    (read,) = strokes.from_canvas(canvas_objects(small, 12), 280, 280)
+    np.testing.assert_allclose(line - line[0], read - read[0], atol=1e-9)
+    np.testing.assert_allclose((line.min(axis=0) + line.max(axis=0)) / 2, (160, 75), atol=1e-9)
+    with pytest.raises(strokes.StrokesError, match="not a pen"):
+        strokes.moved([{"path": "M 1 2"}], (280, 280), (320, 150))
+
+
+def test_a_drawing_put_on_a_canvas_is_drawn_with_each_strokes_own_pen():
+    thin = np.array([(40.0, 40.0), (40.0, 240.0)])
+    thick = np.array([(160.0, 40.0), (160.0, 240.0)])
+    objects = canvas_objects([thin], 10) + canvas_objects([thick], 30)
+    ink = strokes.drawn(objects, 280, 280)
+    row = ink[140]
+    assert row[:100].sum() == pytest.approx(10, abs=0.5) and row[100:].sum() == pytest.approx(30, abs=0.5)
+    np.testing.assert_allclose(
+        ink, np.maximum(strokes.redraw([thin], 280, 280, 10), strokes.redraw([thick], 280, 280, 30))
+    )

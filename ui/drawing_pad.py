@@ -137,12 +137,39 @@ def drawing(pad: Pad) -> np.ndarray | None:
     except (ValueError, TypeError, AttributeError):  # a data URL that is not one: base64 or not
         png = b""
     if png is None:
-        return None
+        return _put_here(pad, canvas.json_data)
     try:
         return canvas_png.decode(png, pad.width, pad.height)
     except canvas_png.CanvasPictureError as err:
         st.warning(f"The drawing came as {err}, so it was not read. Press Clear and draw again.")
         return None
+
+
+def _put_here(pad: Pad, json_data: dict | None) -> np.ndarray | None:
+    """A canvas sends no picture of the drawing it starts with (`move_drawing` puts one there):
+    until it sends one, the picture is drawn here from the strokes, white on black as the canvas's."""
+    objects = (json_data or {}).get("objects") if isinstance(json_data, dict) else None
+    if not objects:
+        return None
+    try:
+        ink = strokes.drawn(objects, pad.width, pad.height)
+    except strokes.StrokesError:
+        return None
+    grey = np.round(ink * 255).astype(np.uint8)
+    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+
+
+def move_drawing(source: Pad, target: Pad) -> bool:
+    """Put the strokes drawn on `source` on a fresh canvas of `target`, fitted to it
+    (`strokes.moved`); False, and nothing changed, when they cannot be read."""
+    try:
+        objects = st.session_state[_canvas_key(source)]["drawing"]["raw"]["objects"]
+        moved = strokes.moved(objects, (source.width, source.height), (target.width, target.height))
+    except (KeyError, TypeError, strokes.StrokesError):
+        return False
+    _clear(target)  # a new canvas: the target's last drawing is not read while this one loads
+    st.session_state[target.key("initial")] = {"objects": moved}
+    return True
 
 
 def _clear(pad: Pad) -> None:

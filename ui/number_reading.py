@@ -133,13 +133,13 @@ def cut_reason(cut: number.Cut) -> str:
     )
 
 
-def several_digits_hint(model: MLP, image: np.ndarray, lines: list[np.ndarray] | None = None) -> None:
+def several_digits_hint(model: MLP, image: np.ndarray, lines: list[np.ndarray] | None = None) -> bool:
     """On the one-digit pad, a drawing of digits side by side, or touching: say what it reads as a
     number, and where numbers are read. It is read the way the number tab reads it: from its
     strokes (`lines`) when the page has them, else from the picture, where touching digits are one
     piece, cut where the network reads two digits surer than one. On the first 1,000 pen-drawn test
     digits, from the strokes / from the picture: 0.2% / 0.6% of single digits named as two; of 996
-    touching pairs, 99.8% / 90.8% found as two digits (README, *A number*)."""
+    touching pairs, 99.8% / 90.8% found as two digits (README, *A number*). True when it said so."""
     reading = number.read(model, image, lines)
     tall = max((d.digit.box[2] - d.digit.box[0] for d in reading.digits), default=0)
     digits = [d for d in reading.digits if d.digit.box[2] - d.digit.box[0] >= tall / 2]  # a dot is no digit
@@ -151,6 +151,7 @@ def several_digits_hint(model: MLP, image: np.ndarray, lines: list[np.ndarray] |
             f"**{text}**. The network reads one digit at a time, so here it read them as one; the "
             "**A number** tab (above) cuts a number into its digits first."
         )
+    return len(digits) > 1
 
 
 def _answer_text(prediction: predict.Prediction) -> str:

@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw
 # (96.8% as drawn); in the 20 px box 0.11 is a stroke of about 2 px, as MNIST's median.
 EVEN_PEN = 0.11
 MIN_PEN = 2.0  # px: a dot or a tiny digit still has a stroke to see
+MAX_PEN = 64  # px: the pads' pens go to 36
 MAX_STROKES = 200  # a digit takes 1–5 strokes, a number 20: more is not a drawing
 MAX_COMMANDS = 10_000  # path commands, all strokes together: minutes of scribbling (a digit: 20–200)
 SUPERSAMPLE = 4  # drawn 4× larger and shrunk with an area filter: an antialiased edge, as the canvas's
@@ -49,6 +50,57 @@ def from_canvas(objects: object, width: int, height: int) -> list[np.ndarray]:
     if commands > MAX_COMMANDS:
         raise StrokesError(f"{commands} path commands, more than {MAX_COMMANDS}")
     return [np.clip(_points(path), 0, (width, height)) for path in paths]
+
+
+def moved(objects: object, size: tuple[int, int], to: tuple[int, int], margin: float = 12.0) -> list[dict]:
+    """The canvas objects of a pad of `size` (width, height), moved onto a pad of size `to`:
+    centred there, and shrunk where they would not fit within `margin` (never enlarged), the pens
+    with them. Each path's points are moved, and so are its position and size where the canvas
+    gave them (fabric.js places a path by those), so that both the canvas and `from_canvas` find
+    it where it was put. Refused as `from_canvas` refuses (`StrokesError`)."""
+    lines = from_canvas(objects, *size)
+    pens = [_pen_width(item) for item in objects]  # from_canvas has checked: a list of dicts
+    half_pen = max(pens) / 2
+    low = np.concatenate(lines).min(axis=0) - half_pen
+    high = np.concatenate(lines).max(axis=0) + half_pen
+    room = np.asarray(to, np.float64) - 2 * margin
+    scale = float(min(1.0, *(room / np.maximum(high - low, 1.0))))
+    shift = np.asarray(to, np.float64) / 2 - scale * (low + high) / 2
+    return [_moved_object(item, pen, scale, shift) for item, pen in zip(objects, pens, strict=True)]
+
+
+def drawn(objects: object, width: int, height: int) -> np.ndarray:
+    """The canvas's strokes as it shows them, each with its own pen → (height, width) float32 ink
+    0..1. For a drawing that the page put on a canvas: a canvas sends no picture of the drawing it
+    starts with. Refused as `from_canvas` refuses (`StrokesError`)."""
+    lines = from_canvas(objects, width, height)
+    pens = [min(round(_pen_width(item)), MAX_PEN) for item in objects]  # a redraw for each pen used
+    ink = np.zeros((height, width), np.float32)
+    for pen in sorted(set(pens)):
+        same = [line for line, used in zip(lines, pens, strict=True) if used == pen]
+        np.maximum(ink, redraw(same, width, height, max(pen, MIN_PEN)), out=ink)
+    return ink
+
+
+def _pen_width(item: dict) -> float:
+    width = item.get("strokeWidth", 0)
+    return float(width) if _finite(width) and 0 < width <= 1000 else 1.0
+
+
+def _moved_object(item: dict, pen: float, scale: float, shift: np.ndarray) -> dict:
+    moved = dict(item, path=[_moved_command(command, scale, shift) for command in item["path"]])
+    moved["strokeWidth"] = pen * scale
+    for key, offset in (("left", shift[0]), ("top", shift[1]), ("width", 0.0), ("height", 0.0)):
+        if _finite(item.get(key)):
+            moved[key] = item[key] * scale + offset
+        else:
+            moved.pop(key, None)  # fabric.js then places the path by its points
+    return moved
+
+
+def _moved_command(command: list, scale: float, shift: np.ndarray) -> list:
+    values = np.asarray(command[1:], np.float64).reshape(-1, 2) * scale + shift
+    return [command[0], *(float(v) for v in values.reshape(-1))]
 
 
 def _points(path: list) -> np.ndarray:
