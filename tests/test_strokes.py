@@ -167,3 +167,21 @@ def test_a_drawing_put_on_a_canvas_is_drawn_with_each_strokes_own_pen():
     np.testing.assert_allclose(
         ink, np.maximum(strokes.redraw([thin], 280, 280, 10), strokes.redraw([thick], 280, 280, 30))
     )
+
+
+def test_the_largest_drawing_allowed_with_a_pen_per_stroke_is_drawn_in_about_a_second_at_most():
+    """`drawn` redraws once per pen: a browser's state can name any pen for each stroke."""
+    rng = np.random.default_rng(0)
+    per_stroke = strokes.MAX_COMMANDS // strokes.MAX_STROKES
+    objects = [
+        {
+            "strokeWidth": 1 + i,
+            "path": [["M", 0, 0]] + [["C", *rng.uniform(0, 280, 6)] for _ in range(per_stroke - 1)],
+        }
+        for i in range(strokes.MAX_STROKES)
+    ]
+    start = time.process_time()
+    ink = strokes.drawn(objects, 280, 280)
+    seconds = time.process_time() - start
+    assert ink.mean() > 0.9
+    assert seconds < 3.0, f"{seconds:.2f} s of CPU"
