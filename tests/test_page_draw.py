@@ -229,7 +229,7 @@ def test_digits_on_the_one_digit_pad_are_read_as_a_number_on_the_number_pad_at_a
     at.run()
     at.button(key="draw_as_number").click().run()
     assert not at.exception and at.session_state["draw_mode"] == "A number"
-    assert at.metric[0].value == "10"
+    assert at.metric[0].value == "10" and at.metric[0].delta == "every digit over 99.9% sure"
     assert any(c.value.startswith("Read from your strokes") for c in at.caption)
     moved = at.session_state["number_initial"]["objects"]
     assert {item["strokeWidth"] for item in moved} == {24}  # 114 px tall, it fits: moved, not shrunk
@@ -251,6 +251,7 @@ def test_a_number_is_cut_into_digits_and_read(draw_page):
     at.run()
     assert not at.exception
     assert at.metric[0].value == "174"
+    assert at.metric[0].delta.startswith("least sure of a 4: 99.")  # the one under 99.95%
     cut, digits = at.get("image")
     assert cut.proto.imgs[0].caption.startswith("Where your drawing was cut into digits")
     assert [img.caption.split(" · ")[0] for img in digits.proto.imgs] == ["1", "7", "4"]
@@ -260,6 +261,7 @@ def test_a_number_is_cut_into_digits_and_read(draw_page):
     at.run()
     assert not at.exception and at.metric[0].value == "23"
     assert "(dashed: digits that touched, cut apart)" in at.get("image")[0].proto.imgs[0].caption
+    assert at.metric[0].delta == "every digit over 99.9% sure"  # not "least sure … 100.0%"
     # Why: the piece as read whole, beside its halves, and the test they passed.
     (why,) = [e for e in at.expander if e.label == "Why the touching digits were cut apart"]
     (pieces,) = why.get("image")

@@ -15,6 +15,7 @@ from ui import inline
 WIDTH = 70  # px a digit's picture: four in a row on a phone 360 px wide
 WHY_WIDTH = 88  # px a picture of a cut: the piece and its halves, three in a row on a 360 px phone
 SURE = 0.9  # below this, a digit's caption names the runner-up too
+ALL_SURE = 0.9995  # from here a confidence shows as 100.0%: "least sure … 100.0%" says nothing
 PICTURE_CUT = (
     "The network reads one digit at a time, so the drawing is cut first: each connected stroke "
     "is a piece, and pieces above one another are one digit (a 4 or a 5 drawn in two strokes). "
@@ -56,7 +57,7 @@ def number_answer(
     st.metric(
         "The model reads",
         reading.text,
-        f"least sure of a {least.prediction.digit}: {least.prediction.confidence:.1%}",
+        _sureness_text(least.prediction),
         delta_color="off",
         delta_arrow="off",
     )
@@ -152,6 +153,13 @@ def several_digits_hint(model: MLP, image: np.ndarray, lines: list[np.ndarray] |
             "**A number** tab (above) cuts a number into its digits first."
         )
     return len(digits) > 1
+
+
+def _sureness_text(least: predict.Prediction) -> str:
+    """The metric's note: how sure the network is of the digit it is least sure of."""
+    if least.confidence >= ALL_SURE:
+        return "every digit over 99.9% sure"
+    return f"least sure of a {least.digit}: {least.confidence:.1%}"
 
 
 def _answer_text(prediction: predict.Prediction) -> str:
