@@ -148,7 +148,7 @@ def drawing(pad: Pad) -> np.ndarray | None:
 def _put_here(pad: Pad, json_data: dict | None) -> np.ndarray | None:
     """A canvas sends no picture of the drawing it starts with (`move_drawing` puts one there):
     until it sends one, the picture is drawn here from the strokes, white on black as the canvas's."""
-    objects = (json_data or {}).get("objects") if isinstance(json_data, dict) else None
+    objects = json_data.get("objects") if isinstance(json_data, dict) else None
     if not objects:
         return None
     try:
