@@ -12,7 +12,7 @@ from ui import shell
 shell.run_inside_app()
 
 from playground import figures
-from playground.digits import predict, preprocessing, saliency
+from playground.digits import number, predict, preprocessing, saliency
 from ui import draw_models, drawing_pad, ideal_digits, inline, most_alike, number_reading
 
 ONE_DIGIT = drawing_pad.Pad(
@@ -161,7 +161,35 @@ def explanation(image, drawn) -> None:
 def number_answer(image, lines) -> None:
     source = draw_models.picked_source()
     st.caption(f"Answering: **{source.description}**.")
-    number_reading.number_answer(source, image, lines)
+    number_reading.number_answer(source, image, lines, under_digits=offer_the_one_digit_pad)
+
+
+def offer_the_one_digit_pad(digits: list[number.ReadDigit]) -> None:
+    """A button for each digit drawn in strokes of its own: it moves them onto the one-digit pad,
+    where the page shows how the network reads that digit (what it sees, which pixels decided)."""
+    lines = drawing_pad.stroke_lines(NUMBER)
+    if lines is None:
+        return
+    st.caption("See how the network reads one of them, step by step, on the *One digit* tab:")
+    row = st.container(horizontal=True, gap="small")
+    for i, read in enumerate(digits):
+        drawn_with = number.strokes_in(read.digit.box, lines)
+        if row.button(
+            str(read.prediction.digit),
+            key=f"number_explain_{i}",
+            on_click=explain_digit,
+            args=(drawn_with,),
+            disabled=read.digit.touched or not drawn_with,  # cut from a stroke: none of its own
+            icon=":material/zoom_in:",
+            help="Its strokes move to the One digit tab",
+        ):
+            st.rerun()  # a click reruns this fragment only: the whole page must rerun for the tab
+
+
+def explain_digit(drawn_with: list[int]) -> None:
+    """The number pad's strokes `drawn_with`, moved onto the one-digit pad, and its tab opened."""
+    if drawing_pad.move_drawing(NUMBER, ONE_DIGIT, only=drawn_with):
+        st.session_state["draw_mode"] = "One digit"
 
 
 def even_pen(drawing):

@@ -212,6 +212,19 @@ def test_digits_drawn_on_the_one_digit_pad_move_to_the_number_pad_at_a_click(pag
     assert_no_exception(page)
 
 
+def test_a_digit_of_a_number_moves_to_the_one_digit_pad_to_be_explained(page, app_url):
+    page.goto(f"{app_url}/draw?mode=number")
+    wait_for_app(page)
+    draw(page, [(60, 30), (60, 75), (60, 120)])  # a one …
+    draw(page, [(120, 30), (160, 30), (200, 30), (180, 75), (160, 120)])  # … and a seven
+    wait_until(lambda: answer(page) == "17", what="the number pad to read 17")
+    page.get_by_role("button", name="7", exact=True).click()  # the seven, explained
+    page.get_by_text("Which pixels made it say 7").first.wait_for()
+    assert answer(page) == "7" and "mode=number" not in page.url
+    assert page.locator("canvas.upper-canvas").first.bounding_box()["width"] == 280  # the one-digit pad
+    assert_no_exception(page)
+
+
 # "2" and "6" on the number pad (320 × 150). The six starts at the pad's top-right corner and
 # heads down-left: where the canvas's invisible toolbar used to take a finger's touch.
 TWO = [(18, 52), (30, 32), (48, 25), (66, 35), (68, 58), (50, 90), (20, 132), (45, 132), (76, 132)]

@@ -243,6 +243,15 @@ def test_a_number_drawn_with_a_thick_pen_is_read_digit_by_digit_with_an_even_pen
     assert number.read(model, ink).ink[75, 70 - 10 : 70 + 10].sum() == 20
 
 
+def test_the_strokes_that_drew_each_digit_are_found_by_its_box(model):
+    lines = eighteen(50)  # the 1, then the 8
+    reading = number.read(model, strokes.redraw(lines, 320, 150, pen=36), lines)
+    assert [number.strokes_in(d.digit.box, lines) for d in reading.digits] == [[0], [1]]
+    picture = number.read(model, strokes.redraw(lines, 320, 150, pen=12))  # boxes from the picture
+    assert [number.strokes_in(d.digit.box, lines) for d in picture.digits] == [[0], [1]]
+    assert number.strokes_in((0, 0, 10, 10), lines) == []
+
+
 def ten(gap: float) -> list[np.ndarray]:
     """A 1 and a 0, 90 px tall, their centre lines `gap` px apart, each one stroke."""
     one = np.stack([np.full(20, 100.0), np.linspace(30, 120, 20)], axis=1)

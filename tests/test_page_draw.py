@@ -309,6 +309,25 @@ def test_a_number_drawn_with_the_thickest_pen_is_read_with_an_even_pen_per_digit
     assert any(c.value.startswith("Read as drawn") and UNREADABLE in c.value for c in at.caption)
 
 
+def test_a_digit_of_a_number_is_explained_on_the_one_digit_pad_at_a_click(draw_page):
+    """Under the number's digits, a button for each: its strokes move onto the one-digit pad,
+    whose tab opens and shows how the network reads that digit alone."""
+    at = draw_page
+    at.session_state["draw_mode"] = "A number"
+    at.run()
+    one = np.stack([np.full(20, 70.0), np.linspace(50, 100, 20)], axis=1)
+    lines = [one, *small_eight(50, centre=(170, 75))]
+    ink = strokes.redraw(lines, 320, 150, pen=12)
+    put_on_the_canvas(at, as_picture(ink, "white-on-black"), "number", canvas_objects(lines, 12))
+    at.run()
+    assert not at.exception and at.metric[0].value == "18"
+    at.button(key="number_explain_1").click().run()  # the 8
+    assert not at.exception and at.session_state["draw_mode"] == "One digit"
+    assert len(at.session_state["draw_initial"]["objects"]) == 1  # the 8's one stroke, not the 1
+    assert at.metric[0].value == "8"
+    assert any(h.value.startswith("Which pixels made it say 8") for h in at.subheader)
+
+
 def test_the_number_pad_opens_from_its_url_and_the_url_follows_the_tab(fake_mnist_dir, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

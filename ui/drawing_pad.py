@@ -159,13 +159,15 @@ def _put_here(pad: Pad, json_data: dict | None) -> np.ndarray | None:
     return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
 
 
-def move_drawing(source: Pad, target: Pad) -> bool:
-    """Put the strokes drawn on `source` on a fresh canvas of `target`, fitted to it
-    (`strokes.moved`); False, and nothing changed, when they cannot be read."""
+def move_drawing(source: Pad, target: Pad, only: list[int] | None = None) -> bool:
+    """Put the strokes drawn on `source` (`only` those, by their order) on a fresh canvas of
+    `target`, fitted to it (`strokes.moved`); False, and nothing changed, when they cannot be read."""
     try:
         objects = st.session_state[_canvas_key(source)]["drawing"]["raw"]["objects"]
+        if only is not None:
+            objects = [objects[i] for i in only]
         moved = strokes.moved(objects, (source.width, source.height), (target.width, target.height))
-    except (KeyError, TypeError, strokes.StrokesError):
+    except (KeyError, TypeError, IndexError, strokes.StrokesError):
         return False
     _clear(target)  # a new canvas: the target's last drawing is not read while this one loads
     st.session_state[target.key("initial")] = {"objects": moved}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -37,10 +38,14 @@ STROKES_CUT = (
 
 
 def number_answer(
-    source: predict.ModelSource, image: np.ndarray | None, lines: list[np.ndarray] | None = None
+    source: predict.ModelSource,
+    image: np.ndarray | None,
+    lines: list[np.ndarray] | None = None,
+    under_digits: Callable[[list[number.ReadDigit]], None] | None = None,
 ) -> None:
     """The number in `image` as the network reads it: when its strokes (`lines`) are given, its
-    digits found from them, each redrawn with an even pen."""
+    digits found from them, each redrawn with an even pen. `under_digits` draws what goes under
+    the digits' pictures, given the digits read."""
     start = time.perf_counter()
     reading = number.read(source.model, image, lines) if image is not None else None
     seconds = time.perf_counter() - start
@@ -74,6 +79,8 @@ def number_answer(
         caption=[_answer_text(d.prediction) for d in reading.digits],
         width=WIDTH,
     )
+    if under_digits is not None:
+        under_digits(reading.digits)
     how = STROKES_CUT if lines else PICTURE_CUT
     st.caption(f"{how} Cut and read in {seconds * 1000:.0f} ms on the server.")
     cuts_explained(reading.cuts)

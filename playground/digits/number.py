@@ -161,6 +161,15 @@ def stroke_digits(lines: Sequence[np.ndarray], shape: tuple[int, int]) -> list[D
     return sorted((d for d in digits if d is not None), key=lambda d: d.box[1])
 
 
+def strokes_in(box: tuple[int, int, int, int], lines: Sequence[np.ndarray]) -> list[int]:
+    """The strokes ((K, 2) x, y px) that drew the digit in `box` (top, left, bottom, right): those
+    with most of their points inside it (a digit's box holds its strokes' ink, pen and all)."""
+    top, left, bottom, right = box
+    low, high = np.array([left, top]), np.array([right, bottom])
+    inside = [float(np.mean(np.all((line >= low) & (line <= high), axis=1))) for line in lines]
+    return [i for i, share in enumerate(inside) if share > 0.5]
+
+
 def _joined_strokes(lines: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
     """Strokes that share a point (to a thousandth of a px), joined: union-find over the strokes."""
     parent = list(range(len(lines)))
