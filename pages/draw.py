@@ -174,14 +174,15 @@ def offer_the_one_digit_pad(digits: list[number.ReadDigit]) -> None:
     row = st.container(horizontal=True, gap="small")
     for i, read in enumerate(digits):
         drawn_with = number.strokes_in(read.digit.box, lines)
+        own = drawn_with and not read.digit.touched  # a digit cut from a stroke has none of its own
         if row.button(
             str(read.prediction.digit),
             key=f"number_explain_{i}",
             on_click=explain_digit,
             args=(drawn_with,),
-            disabled=read.digit.touched or not drawn_with,  # cut from a stroke: none of its own
+            disabled=not own,
             icon=":material/zoom_in:",
-            help="Its strokes move to the One digit tab",
+            help="Its strokes move to the One digit tab" if own else "Cut from a stroke it shares",
         ):
             st.rerun()  # a click reruns this fragment only: the whole page must rerun for the tab
 

@@ -326,6 +326,14 @@ def test_a_digit_of_a_number_is_explained_on_the_one_digit_pad_at_a_click(draw_p
     assert len(at.session_state["draw_initial"]["objects"]) == 1  # the 8's one stroke, not the 1
     assert at.metric[0].value == "8"
     assert any(h.value.startswith("Which pixels made it say 8") for h in at.subheader)
+    # Two bars joined in one stroke, cut apart by the network: neither has strokes of its own.
+    at.session_state["draw_mode"] = "A number"
+    joined = np.array([(60.0, 110.0), (60.0, 40.0), (60.0, 110.0), (180.0, 110.0), (180.0, 40.0)])
+    ink = strokes.redraw([joined], 320, 150, pen=10)
+    put_on_the_canvas(at, as_picture(ink, "white-on-black"), "number", canvas_objects([joined], 10))
+    at.run()
+    assert not at.exception and len(at.metric[0].value) == 2
+    assert all(at.button(key=f"number_explain_{i}").disabled for i in (0, 1))
 
 
 def test_the_number_pad_opens_from_its_url_and_the_url_follows_the_tab(fake_mnist_dir, monkeypatch):
