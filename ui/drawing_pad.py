@@ -1,5 +1,5 @@
-"""The Draw page's canvas: a drawing pad with Undo and Clear, its pen width, and its strokes
-redrawn with an even pen (`playground.digits.strokes`).
+"""The Draw page's canvas: a drawing pad with Undo and Clear, its pen width, its strokes redrawn
+with an even pen (`playground.digits.strokes`), and strokes moved from one pad to another.
 
 Each pad keeps its state under its own name, so the page's one-digit and number pads keep their
 drawings apart."""
