@@ -170,7 +170,8 @@ def offer_the_one_digit_pad(digits: list[number.ReadDigit]) -> None:
     lines = drawing_pad.stroke_lines(NUMBER)
     if lines is None:
         return
-    st.caption("See how the network reads one of them, step by step, on the *One digit* tab:")
+    which = "one of them" if len(digits) > 1 else "it"
+    st.caption(f"See how the network reads {which}, step by step, on the *One digit* tab:")
     row = st.container(horizontal=True, gap="small")
     for i, read in enumerate(digits):
         drawn_with = number.strokes_in(read.digit.box, lines)

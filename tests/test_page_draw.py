@@ -321,6 +321,7 @@ def test_a_digit_of_a_number_is_explained_on_the_one_digit_pad_at_a_click(draw_p
     put_on_the_canvas(at, as_picture(ink, "white-on-black"), "number", canvas_objects(lines, 12))
     at.run()
     assert not at.exception and at.metric[0].value == "18"
+    assert any("reads one of them, step by step" in c.value for c in at.caption)
     at.button(key="number_explain_1").click().run()  # the 8
     assert not at.exception and at.session_state["draw_mode"] == "One digit"
     assert len(at.session_state["draw_initial"]["objects"]) == 1  # the 8's one stroke, not the 1
