@@ -13,7 +13,7 @@ shell.run_inside_app()
 
 from playground import figures
 from playground.digits import number, predict, preprocessing, saliency
-from ui import draw_models, drawing_pad, ideal_digits, inline, most_alike, number_reading
+from ui import draw_models, drawing_pad, ideal_digits, inline, most_alike, number_reading, teach_panel
 
 ONE_DIGIT = drawing_pad.Pad(
     "draw", 280, 280, stroke=18, pen_help="18 px on this 280 px canvas draws MNIST-like strokes."
@@ -250,6 +250,8 @@ if one_digit_tab.open:
             read, lines = even_pen(drawing)
         with col_answer:
             answer(read, lines)
+        source = draw_models.chosen_source()
+        teach_panel.panel(ONE_DIGIT, source, classify(source, read))
         explanation(read, drawing)
 
 if number_tab.open:

@@ -96,6 +96,19 @@ def cli_here(capsys):
     return run
 
 
+@pytest.fixture
+def draw_page(fake_mnist_dir, monkeypatch):
+    """The Draw page under AppTest, with the small MNIST as the server's data."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
+    at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/draw.py").run()
+    assert not at.exception
+    return at
+
+
 # --- real browser -----------------------------------------------------------------------------
 
 

@@ -225,6 +225,36 @@ def test_a_digit_of_a_number_moves_to_the_one_digit_pad_to_be_explained(page, ap
     assert_no_exception(page)
 
 
+def back_up_to_the_pad(page) -> None:
+    """Scroll the page to its top, as a person does to draw again: a canvas scrolled up under
+    Streamlit's header (see-through, over the window's top 60 px) gets no stroke that starts there."""
+    page.mouse.move(700, 500)
+    page.mouse.wheel(0, -5000)
+    pad = page.locator("canvas.upper-canvas").first
+    wait_until(lambda: pad.bounding_box()["y"] > 60, what="the pad in view")
+
+
+def test_a_model_taught_ones_as_sevens_reads_the_next_one_as_seven(page, app_url):
+    """Teach it your handwriting, as a visitor does it: each drawing kept as the digit picked (the
+    pad cleared for the next), the lesson, then a new drawing read by the taught model."""
+    page.goto(f"{app_url}/draw")
+    wait_for_app(page)
+    page.get_by_text("Teach it your handwriting").first.click()
+    for x in (120, 150, 180):
+        back_up_to_the_pad(page)
+        draw(page, [(x, 40), (x, 140), (x, 240)])  # a one
+        wait_until(lambda: answer(page) == "1", what="the model to read the one")
+        page.locator(".st-key-teach_label button", has_text="7").click()
+        page.get_by_role("button", name="Keep it as a 7").click()
+        page.get_by_text("Draw a digit first").first.wait_for()  # kept: the pad is cleared
+    page.get_by_role("button", name="Teach it these 3").click()
+    page.get_by_text("Your drawings it reads right").wait_for()
+    back_up_to_the_pad(page)
+    draw(page, [(100, 60), (100, 150), (100, 250)])  # a one it was not taught
+    wait_until(lambda: answer(page) == "7", what="the taught model to read the new one as 7")
+    assert_no_exception(page)
+
+
 # "2" and "6" on the number pad (320 × 150). The six starts at the pad's top-right corner and
 # heads down-left: where the canvas's invisible toolbar used to take a finger's touch.
 TWO = [(18, 52), (30, 32), (48, 25), (66, 35), (68, 58), (50, 90), (20, 132), (45, 132), (76, 132)]

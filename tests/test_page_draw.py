@@ -44,16 +44,6 @@ def on_the_pad(digit: int, offset: tuple[int, int] = (0, 0)) -> np.ndarray:
     return draw_digit(digit, size=(280, 280), offset=(offset[0] - 60, offset[1] - 10))
 
 
-@pytest.fixture
-def draw_page(fake_mnist_dir, monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/draw.py").run()
-    assert not at.exception
-    return at
-
-
 def test_page_renders_the_canvas_and_asks_for_a_drawing(draw_page):
     at = draw_page
     assert at.title[0].value.startswith("✏️ Draw a digit")

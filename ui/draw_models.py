@@ -1,5 +1,5 @@
 """Which model answers on the Draw page: this session's runs (one still training answers with its
-latest epoch), an uploaded checkpoint, or the shipped default."""
+latest epoch), an uploaded checkpoint, a model taught the visitor's drawings, or the shipped default."""
 
 from __future__ import annotations
 
@@ -10,12 +10,21 @@ from playground.digits import predict
 from ui import session
 
 
+def pick(key: str) -> None:
+    """Have the model with `key` answer from the next run of the page on, as if the visitor had
+    picked it (the picker's own state cannot change once it is drawn in this run)."""
+    st.session_state["draw_model_next"] = key
+
+
 def picked_source() -> predict.ModelSource:
     """The model picker (in an expander) and the model it picks."""
     with st.expander("Which model answers", expanded=False):
         upload = _uploaded_source()
         sources = _sources(upload)
         labels = {s.key: s.label for s in sources}
+        if st.session_state.get("draw_model_next") in labels:
+            st.session_state["draw_model"] = st.session_state.pop("draw_model_next")
+            st.session_state["draw_model_picked"] = True
         picked = st.session_state.get("draw_model_picked") and st.session_state.get("draw_model") in labels
         if not picked:  # nothing picked (or that run was deleted): the best choice answers
             st.session_state["draw_model"] = sources[0].key
@@ -44,7 +53,15 @@ def training() -> bool:
 
 
 def _sources(upload: predict.ModelSource | None) -> list[predict.ModelSource]:
-    return predict.model_sources(session.run_history().trained(), upload, _training_source())
+    return predict.model_sources(
+        session.run_history().trained(), upload, _training_source(), _taught_source()
+    )
+
+
+def _taught_source() -> predict.ModelSource | None:
+    """The model taught this session's drawings (ui/teach_panel.py), once there is one."""
+    lesson = st.session_state.get("teach_lesson")
+    return lesson["source"] if lesson else None
 
 
 def _training_source() -> predict.ModelSource | None:

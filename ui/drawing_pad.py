@@ -128,7 +128,7 @@ def drawing(pad: Pad) -> np.ndarray | None:
         disabled=not strokes,
         key=pad.key("undo"),
     )
-    buttons.button("Clear", on_click=_clear, args=(pad,), icon=":material/delete:", key=pad.key("clear"))
+    buttons.button("Clear", on_click=clear, args=(pad,), icon=":material/delete:", key=pad.key("clear"))
     with buttons:  # its empty element, last in the row, leaves no gap in the column
         _toolbar_hider()(key=pad.key("toolbar_hider"))
     st.slider("Pen width (px)", 8, 36, pad.stroke, key=pad.key("stroke"), help=pad.pen_help)
@@ -169,13 +169,13 @@ def move_drawing(source: Pad, target: Pad, only: list[int] | None = None) -> boo
         moved = strokes.moved(objects, (source.width, source.height), (target.width, target.height))
     except (KeyError, TypeError, IndexError, strokes.StrokesError):
         return False
-    _clear(target)  # a new canvas: the target's last drawing is not read while this one loads
+    clear(target)  # a new canvas: the target's last drawing is not read while this one loads
     st.session_state[target.key("initial")] = {"objects": moved}
     return True
 
 
-def _clear(pad: Pad) -> None:
-    # A new key mounts a fresh, empty canvas.
+def clear(pad: Pad) -> None:
+    """An empty pad: a new key mounts a fresh, empty canvas."""
     st.session_state[pad.key("canvas_version")] = st.session_state.get(pad.key("canvas_version"), 0) + 1
     st.session_state.pop(pad.key("initial"), None)
 

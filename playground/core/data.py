@@ -210,3 +210,20 @@ def load_test_images(root: Path | str) -> tuple[torch.Tensor, torch.Tensor]:
             _test_cache.clear()
             _test_cache[key] = (test.data, test.targets)
         return _test_cache[key]
+
+
+_replay_cache: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+REPLAY_COUNT = 10_000  # of the 60,000: plenty to mix into a lesson's 80 batches, 8 MB kept
+
+
+def load_train_sample(root: Path | str, count: int = REPLAY_COUNT) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `count` training digits as (count, 28, 28) uint8 images and (count,) int64
+    labels on the CPU, for a process that does not train (the web server: a lesson's replay).
+    One copy: the latest root's."""
+    key = f"{Path(root).resolve()}:{count}"
+    with _cache_lock:
+        if key not in _replay_cache:
+            train = MNIST(root=str(root), train=True, download=False)
+            _replay_cache.clear()
+            _replay_cache[key] = (train.data[:count].clone(), train.targets[:count].clone())
+        return _replay_cache[key]

@@ -146,13 +146,28 @@ def upload_source(blob: bytes, filename: str) -> ModelSource:
     )
 
 
+def taught_source(base: ModelSource, model: MLP, examples: int) -> ModelSource:
+    """`base` after a lesson on the visitor's own drawings (`teach.teach`)."""
+    return ModelSource(
+        key="taught",
+        label=f"Taught your {examples} drawings: {base.label}",
+        description=f"{base.description}, then taught your {examples} drawings on this page",
+        model=model,
+        config=base.config,
+    )
+
+
 def model_sources(
-    trained: Sequence[TrainedRun], uploaded: ModelSource | None = None, training: ModelSource | None = None
+    trained: Sequence[TrainedRun],
+    uploaded: ModelSource | None = None,
+    training: ModelSource | None = None,
+    taught: ModelSource | None = None,
 ) -> list[ModelSource]:
-    """The choices, best first: an upload (the user just asked for it), a run still training,
-    this session's runs newest first, then the shipped default. The first one answers unless the
-    user picks another."""
+    """The choices, best first: an upload (the user just asked for it), a model taught the
+    visitor's drawings, a run still training, this session's runs newest first, then the shipped
+    default. The first one answers unless the user picks another."""
     sources = [uploaded] if uploaded is not None else []
+    sources += [taught] if taught is not None else []
     sources += [training] if training is not None else []
     sources += [run_source(record, latest=i == 0) for i, record in enumerate(trained)]
     sources.append(default_source())

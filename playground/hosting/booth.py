@@ -1,4 +1,5 @@
-"""The GPU page's timing booth: one visitor's matrix-product timing at a time, for the whole server.
+"""A booth for short visitor-triggered work, one visitor at a time for the whole server: the GPU
+page's matrix-product timing, and the Draw page's lessons on a visitor's handwriting.
 
 Timing on a shared server must not disturb its other visitors. So it runs one at a time (a
 second visitor sees the first's progress instead of doubling the load), never changes torch's
@@ -20,15 +21,16 @@ Progress = Callable[[float, str], None]
 
 
 class Busy(RuntimeError):
-    """Another visitor is timing; `progress` is theirs."""
+    """Another visitor's work is in the booth; `progress` is theirs."""
 
-    def __init__(self, progress: tuple[float, str]):
-        super().__init__("another visitor is timing right now")
+    def __init__(self, progress: tuple[float, str], activity: str = "timing"):
+        super().__init__(f"another visitor is {activity} right now")
         self.progress = progress
 
 
 class TimingBooth:
-    def __init__(self) -> None:
+    def __init__(self, activity: str = "timing") -> None:
+        self.activity = activity  # what a visitor is doing in it, for the Busy message
         self._lock = threading.Lock()
         self._progress: tuple[float, str] = (0.0, "")
 
@@ -45,7 +47,7 @@ class TimingBooth:
         """Run `work(report)` in a low-priority thread, if the booth is free (else Busy), and
         wait for it; `on_progress` hears each report from this caller's thread."""
         if not self._lock.acquire(blocking=False):
-            raise Busy(self._progress)
+            raise Busy(self._progress, self.activity)
         try:
             self._progress = (0.0, "starting")
             result: list[T] = []
@@ -61,7 +63,7 @@ class TimingBooth:
                 except BaseException as err:  # noqa: BLE001 - raised again in the caller's thread
                     errors.append(err)
 
-            worker = threading.Thread(target=main, name="playground-timing", daemon=True)
+            worker = threading.Thread(target=main, name=f"playground-{self.activity}", daemon=True)
             worker.start()
             while worker.is_alive():
                 worker.join(0.1)

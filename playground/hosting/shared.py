@@ -162,6 +162,12 @@ def timing_booth() -> TimingBooth:
     return TimingBooth()
 
 
+@made_once
+def teaching_booth() -> TimingBooth:
+    """The Draw page's lessons on a visitor's handwriting: one at a time for the whole server."""
+    return TimingBooth("teaching a model")
+
+
 def prewarm_worker(device: str, data_root: Path) -> None:
     """Have a worker process ready for `device` ("auto", "cpu", "cuda"), with the MNIST of
     `data_root` read, before the first run: a first press of Train then starts training at once

@@ -1,0 +1,210 @@
+"""The Draw page's *Teach it your handwriting*: keep your drawings with their right digits, then a
+copy of the answering model is fine-tuned on them (playground.digits.teach), in the server's
+teaching booth, one visitor at a time, and answers from then on."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+import torch
+
+from playground.core import data
+from playground.digits import predict, preprocessing, teach
+from playground.hosting import shared
+from playground.hosting.booth import Busy
+from ui import draw_models, drawing_pad, inline, session
+
+EXAMPLES_KEY = "teach_examples"  # [(model input (784,), digit)], oldest first
+# {"source": the taught ModelSource, "lesson": teach.Lesson, "base": the ModelSource taught}; the
+# model picker (draw_models) reads it too
+LESSON_KEY = "teach_lesson"
+WAIT_FOR_TURN_S = 60.0  # another visitor's lesson takes a second or two; ten in a row, a minute
+
+INTRO = (
+    "Does the network misread the way you write a 4 or a 7? Keep some of your drawings, each with "
+    "the digit it really is, then teach it: a copy of the answering model trains for a moment on "
+    "them, each redrawn a little differently at every step, mixed with MNIST's training digits so "
+    "that it does not forget everyone else's writing."
+)
+
+
+def panel(pad: drawing_pad.Pad, source: predict.ModelSource, drawing: predict.Classification | None) -> None:
+    """drawing: the pad's drawing as the answering model (`source`) read it, or None (empty pad)."""
+    examples = st.session_state.get(EXAMPLES_KEY, [])
+    lesson = st.session_state.get(LESSON_KEY)
+    opened = bool(examples or lesson)
+    with st.expander("Teach it your handwriting", icon=":material/school:", expanded=opened):
+        st.caption(INTRO)
+        if drawing is not None:
+            _keep_row(pad, drawing)
+        else:
+            st.session_state.pop("teach_label_for", None)  # the next drawing is offered its answer
+            if len(examples) < teach.MAX_EXAMPLES:
+                st.caption("Draw a digit on the pad to keep it here.")
+        if examples:
+            _gallery(examples)
+            _teach_button(source, examples)
+        if lesson:
+            _lesson(lesson)
+
+
+def _keep_row(pad: drawing_pad.Pad, drawing: predict.Classification) -> None:
+    examples = st.session_state.get(EXAMPLES_KEY, [])
+    if len(examples) >= teach.MAX_EXAMPLES:
+        st.caption(f"You have kept {teach.MAX_EXAMPLES} drawings, as many as a lesson takes.")
+        return
+    answer = drawing.prediction.digit
+    signature = hash(drawing.processed.model_input.numpy().tobytes())
+    if st.session_state.get("teach_label_for") != signature:  # a new drawing: offer the model's answer
+        st.session_state["teach_label_for"] = signature
+        st.session_state["teach_label"] = answer
+    st.pills(
+        "This drawing is a",
+        list(range(10)),
+        key="teach_label",
+        help=f"The model read it as {answer}: if that is wrong, pick the digit you drew.",
+    )
+    label = st.session_state.get("teach_label")
+    st.button(
+        "Keep it" if label is None else f"Keep it as {'an' if label == 8 else 'a'} {label}",
+        icon=":material/add:",
+        key="teach_keep",
+        on_click=_keep,
+        args=(pad, drawing.processed.model_input),
+        disabled=label is None,
+        help="Keeps this drawing with that digit, and clears the pad for your next one.",
+    )
+
+
+def _keep(pad: drawing_pad.Pad, model_input: torch.Tensor) -> None:
+    digit = st.session_state.get("teach_label")
+    examples = st.session_state.setdefault(EXAMPLES_KEY, [])
+    if digit is None or len(examples) >= teach.MAX_EXAMPLES:
+        return
+    examples.append((model_input.clone(), int(digit)))
+    st.session_state.pop("teach_label_for", None)  # a drawing like this one is offered its answer
+    drawing_pad.clear(pad)
+
+
+def _gallery(examples: list[tuple[torch.Tensor, int]]) -> None:
+    counts = torch.bincount(torch.tensor([digit for _, digit in examples]), minlength=10)
+    kinds = ", ".join(f"{int(n)} × {d}" for d, n in enumerate(counts) if n)
+    count = f"{len(examples)} of {teach.MAX_EXAMPLES}"
+    st.markdown(f"**Your drawings** ({count}: {kinds}), as the model reads them:")
+    inline.image(
+        [preprocessing.enlarge(_ink(x), 56) for x, _ in examples],
+        caption=[str(digit) for _, digit in examples],
+        width=56,
+    )
+
+
+def _ink(model_input: torch.Tensor):
+    return (model_input.reshape(28, 28) * data.STD + data.MEAN).clamp(0, 1).numpy()
+
+
+def _teach_button(source: predict.ModelSource, examples: list[tuple[torch.Tensor, int]]) -> None:
+    base = _base(source)
+    root = session.data_dir()
+    have_mnist = data.is_available(root)
+    row = st.container(horizontal=True, gap="small")
+    pressed = row.button(
+        "Teach it this drawing" if len(examples) == 1 else f"Teach it these {len(examples)}",
+        type="primary",
+        icon=":material/school:",
+        key="teach_go",
+        disabled=not have_mnist,
+        help=f"Fine-tunes a copy of {base.description} on your drawings ({teach.STEPS} steps).",
+    )
+    row.button("Forget my drawings", icon=":material/delete:", key="teach_forget", on_click=_forget)
+    if not have_mnist:
+        st.caption(
+            "MNIST's training digits are not on this server, and a lesson needs them, mixed with "
+            "yours, so that the model does not forget everyone else's digits."
+        )
+    if pressed:
+        _run_lesson(base, examples, root)
+
+
+def _base(source: predict.ModelSource) -> predict.ModelSource:
+    """The model to teach: the one answering, or, when that is the taught one, the model it was
+    taught from (a lesson starts again from there with all the drawings kept, not on top of the last)."""
+    lesson = st.session_state.get(LESSON_KEY)
+    return lesson["base"] if lesson and source.key == "taught" else source
+
+
+def _forget() -> None:
+    st.session_state.pop(EXAMPLES_KEY, None)
+
+
+def _run_lesson(base: predict.ModelSource, examples, root) -> None:
+    inputs = torch.stack([x for x, _ in examples])
+    digits = torch.tensor([digit for _, digit in examples])
+    replay, test = data.load_train_sample(root), data.load_test_images(root)
+    bar = st.progress(0.0, text="Starting the lesson…")
+
+    def work(report):
+        return teach.teach(base.model, base.config, inputs, digits, replay, test, report=report)
+
+    def show(fraction: float, message: str) -> None:
+        bar.progress(min(fraction, 1.0), text=message[:1].upper() + message[1:])
+
+    booth = shared.teaching_booth()
+    deadline = time.monotonic() + WAIT_FOR_TURN_S
+    while True:
+        try:
+            lesson = booth.run(work, on_progress=show)
+            break
+        except Busy:
+            if time.monotonic() > deadline:
+                bar.empty()
+                st.warning("Other visitors' lessons kept the server busy for a minute: press Teach again.")
+                return
+            fraction, message = booth.progress
+            waiting = f"Another visitor's model is being taught ({message}): yours is next."
+            bar.progress(min(fraction, 1.0), text=waiting)
+            booth.wait_until_free(0.5)
+        except teach.LessonError as err:
+            bar.empty()
+            st.error(f"These drawings cannot be taught: {err}.")
+            return
+    bar.empty()
+    st.session_state[LESSON_KEY] = {
+        "source": predict.taught_source(base, lesson.model, lesson.examples),
+        "lesson": lesson,
+        "base": base,
+    }
+    draw_models.pick("taught")  # the taught copy answers from now on
+    st.rerun()  # the answer above was drawn by the model before the lesson
+
+
+def _lesson(state: dict) -> None:
+    lesson: teach.Lesson = state["lesson"]
+    st.markdown(f"**The lesson** ({lesson.seconds:.1f} s): {state['source'].label}")
+    left, right = st.columns(2)
+    left.metric(
+        "Your drawings it reads right",
+        f"{lesson.right_after} of {lesson.examples}",
+        f"{lesson.right_after - lesson.right_before:+d} (before: {lesson.right_before})",
+        delta_color="normal",
+    )
+    if lesson.mnist_before is not None and lesson.mnist_after is not None:
+        change = 100 * (lesson.mnist_after - lesson.mnist_before)
+        right.metric(
+            "MNIST's test digits",
+            f"{lesson.mnist_after:.2%}",
+            f"{change:+.2f} points (before: {lesson.mnist_before:.2%})",
+            delta_color="normal",
+        )
+    st.caption(
+        "The taught copy answers above now (*Which model answers* lets you go back). Reading the "
+        "drawings it was taught is the easy part: draw new ones to see whether it learned your way "
+        "of writing. If MNIST's score fell, it learned yours at the cost of others' (catastrophic "
+        "forgetting, which the MNIST digits in each batch hold back); if you taught it a digit "
+        "that is not what you drew, it learned that too."
+    )
+    st.button("Forget the lesson", icon=":material/undo:", key="teach_unlearn", on_click=_unlearn)
+
+
+def _unlearn() -> None:
+    st.session_state.pop(LESSON_KEY, None)  # the picker, finding its choice gone, picks the best
