@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from playground.core import data
+from playground.core.config import RunConfig
+from playground.core.model import build_model
 from playground.digits import predict, preprocessing, teach
 from tests.drawings import draw_digit
 
@@ -61,17 +63,18 @@ def test_a_lesson_of_right_labels_keeps_mnist_and_is_deterministic(default, mnis
     assert all(torch.equal(a, b) for a, b in zip(first.model.parameters(), second.model.parameters()))
 
 
-def test_a_lesson_reports_its_progress_and_is_bounded_in_time(default, mnist):
+def test_a_lesson_reports_its_progress_and_is_bounded_in_time(mnist):
     """The most drawings a lesson takes, on the widest network a run may have, within seconds of
     CPU (a lesson always runs STEPS steps, whatever it is sent)."""
-    model, config = default
+    config = RunConfig(hidden=(1024,) * 4, dropout=(0.5,) * 4, augment=1.0)
+    model = build_model(config)
     reports = []
     shapes = [(0, 1, 4, 7)[i % 4] for i in range(teach.MAX_EXAMPLES)]
     inputs = torch.stack([model_input(d, dx=i) for i, d in enumerate(shapes)])
     digits = torch.tensor(shapes)
     cpu = time.process_time()
     teach.teach(model, config, inputs, digits, *mnist, report=lambda f, m: reports.append(f))
-    assert time.process_time() - cpu < 20  # about 1 s of CPU alone on 2 cores
+    assert time.process_time() - cpu < 30  # about 4 s of CPU alone on 2 cores
     assert reports == sorted(reports) and reports[0] <= 0.1 and reports[-1] >= 0.9
 
 
