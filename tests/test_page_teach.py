@@ -37,6 +37,7 @@ def test_ones_kept_as_sevens_teach_the_model_to_read_a_new_one_as_seven(draw_pag
     keep_as(at, 7)
     assert not at.metric  # kept: the pad is cleared for the next drawing
     assert any("Your drawings** (1 of 30: 1 × 7)" in m.value for m in at.markdown)
+    assert any("reads 0 of them right; under the 1 it misreads" in m.value for m in at.markdown)
     for offset in ((-40, 0), (40, 10)):
         draw(at, 1, offset)  # the same 1 once cropped and centred: it is offered its answer again
         assert at.button_group(key="teach_label").value == 1
@@ -47,6 +48,7 @@ def test_ones_kept_as_sevens_teach_the_model_to_read_a_new_one_as_seven(draw_pag
     taught = {m.label: m.value for m in at.metric}
     assert taught["Your drawings it reads right"] == "3 of 3"
     assert taught["MNIST's test digits"].endswith("%")
+    assert any("answering now reads 3 of them right:" in m.value for m in at.markdown)  # the taught
     draw(at, 1, (-20, 30))  # a fourth 1, not one it was taught
     assert answer(at) == "7"
     assert any("taught your 3 drawings on this page" in c.value for c in at.caption)

@@ -43,7 +43,7 @@ def panel(pad: drawing_pad.Pad, source: predict.ModelSource, drawing: predict.Cl
             if len(examples) < teach.MAX_EXAMPLES:
                 st.caption("Draw a digit on the pad to keep it here.")
         if examples:
-            _gallery(examples)
+            _gallery(examples, source)
             _teach_button(source, examples)
         if lesson:
             _lesson(lesson)
@@ -87,14 +87,22 @@ def _keep(pad: drawing_pad.Pad, model_input: torch.Tensor) -> None:
     drawing_pad.clear(pad)
 
 
-def _gallery(examples: list[tuple[torch.Tensor, int]]) -> None:
-    counts = torch.bincount(torch.tensor([digit for _, digit in examples]), minlength=10)
+def _gallery(examples: list[tuple[torch.Tensor, int]], source: predict.ModelSource) -> None:
+    """The kept drawings as the model sees them (28×28), each with its digit and, where the
+    answering model reads it as another, what it reads."""
+    digits = torch.tensor([digit for _, digit in examples])
+    counts = torch.bincount(digits, minlength=10)
     kinds = ", ".join(f"{int(n)} × {d}" for d, n in enumerate(counts) if n)
-    count = f"{len(examples)} of {teach.MAX_EXAMPLES}"
-    st.markdown(f"**Your drawings** ({count}: {kinds}), as the model reads them:")
+    read = teach.readings(source.model, torch.stack([x for x, _ in examples]))
+    wrong = int((read != digits).sum())
+    st.markdown(
+        f"**Your drawings** ({len(examples)} of {teach.MAX_EXAMPLES}: {kinds}), as the model sees "
+        f"them. The model answering now reads {len(examples) - wrong} of them right"
+        + (f"; under the {wrong} it misreads, what it reads:" if wrong else ":")
+    )
     inline.image(
         [preprocessing.enlarge(_ink(x), 56) for x, _ in examples],
-        caption=[str(digit) for _, digit in examples],
+        caption=[f"{d} ✓" if r == d else f"{d}: read {r}" for d, r in zip(digits.tolist(), read.tolist())],
         width=56,
     )
 

@@ -133,9 +133,16 @@ def _normalised(images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
+def readings(model: MLP, inputs: torch.Tensor) -> torch.Tensor:
+    """The digits `model` reads in the drawings `inputs` (K, 784), as (K,) int64 on the CPU. The
+    model must be in eval mode (every model a page answers with is)."""
+    weight = next(model.parameters())
+    return model(inputs.to(weight.device, weight.dtype)).argmax(dim=1).cpu()
+
+
 def _right(model: MLP, inputs: torch.Tensor, digits: torch.Tensor) -> int:
     model.eval()
-    return int((model(inputs).argmax(dim=1) == digits).sum())
+    return int((readings(model, inputs) == digits).sum())
 
 
 @torch.no_grad()
