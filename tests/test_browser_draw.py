@@ -3,6 +3,7 @@ phone's touch screen; the app answers with a digit and the probability chart, an
 the answer away."""
 
 import io
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,7 +12,8 @@ from playwright.sync_api import expect
 from playground.core import checkpoint
 from playground.core.config import RunConfig
 from playground.core.model import build_model
-from tests.drawings import small_eight
+from playground.digits import predict, preprocessing
+from tests.drawings import draw_digit, small_eight
 from tests.harness import assert_no_exception, wait_for_app, wait_until
 
 pytestmark = pytest.mark.browser
@@ -252,6 +254,11 @@ def test_a_model_taught_ones_as_sevens_reads_the_next_one_as_seven(page, app_url
     back_up_to_the_pad(page)
     draw(page, [(100, 60), (100, 150), (100, 250)])  # a one it was not taught
     wait_until(lambda: answer(page) == "7", what="the taught model to read the new one as 7")
+    with page.expect_download() as download:  # and the taught model, downloaded, reads it so too
+        page.get_by_role("button", name="Download the taught model (.pt)").click()
+    model, _, meta = checkpoint.load(Path(download.value.path()).read_bytes())
+    one = preprocessing.preprocess(draw_digit(1, size=(280, 280), offset=(-60, -10))).model_input
+    assert predict.predict(model, one).digit == 7 and meta["taught_drawings"] == 3
     assert_no_exception(page)
 
 

@@ -53,6 +53,9 @@ def test_ones_kept_as_sevens_teach_the_model_to_read_a_new_one_as_seven(draw_pag
     assert answer(at) == "7"
     assert any("taught your 3 drawings on this page" in c.value for c in at.caption)
 
+    download = at.get("download_button")[0]
+    assert download.proto.label == "Download the taught model (.pt)"
+
     at.button(key="teach_unlearn").click().run()
     assert answer(at) == "1"  # the model it was taught from answers again
     assert not any("taught your" in c.value for c in at.caption)

@@ -9,7 +9,7 @@ import time
 import streamlit as st
 import torch
 
-from playground.core import data
+from playground.core import checkpoint, data
 from playground.digits import predict, preprocessing, teach
 from playground.hosting import shared
 from playground.hosting.booth import Busy
@@ -211,7 +211,21 @@ def _lesson(state: dict) -> None:
         "forgetting, which the MNIST digits in each batch hold back); if you taught it a digit "
         "that is not what you drew, it learned that too."
     )
-    st.button("Forget the lesson", icon=":material/undo:", key="teach_unlearn", on_click=_unlearn)
+    row = st.container(horizontal=True, gap="small")
+    row.button("Forget the lesson", icon=":material/undo:", key="teach_unlearn", on_click=_unlearn)
+    taught = state["source"]
+    meta = {"test_accuracy": lesson.mnist_after or 0.0, "taught_drawings": lesson.examples}
+    row.download_button(
+        "Download the taught model (.pt)",
+        # Made on the click, and the click reruns nothing (as the Train page's downloads).
+        lambda: checkpoint.to_bytes(taught.model, taught.config, meta),
+        file_name="mnist-mlp-taught.pt",
+        mime="application/octet-stream",
+        icon=":material/download:",
+        help="Weights and settings; opens with the Draw page or `python -m playground predict`",
+        on_click="ignore",
+        key="teach_download",
+    )
 
 
 def _unlearn() -> None:
