@@ -65,7 +65,11 @@ st.subheader("Where to go")
 cols = st.columns(3)
 links = [
     ("pages/train.py", "Train", "Sliders for layers, dropout, learning rate, epochs; live loss curves."),
-    ("pages/draw.py", "Draw a digit", "A digit or a number, with mouse or finger; your model reads it."),
+    (
+        "pages/draw.py",
+        "Draw a digit",
+        "A digit or a number, by mouse or finger: your model reads it, and learns your handwriting.",
+    ),
     ("pages/tensors.py", "Tensors & dtypes", "Every dtype, live from torch: ranges, precision, memory."),
     ("pages/gpu.py", "GPU operations", "Moving tensors to the GPU, and CPU vs GPU timings."),
     ("pages/autograd.py", "Autograd", "The tutorial's z = 3(x+2)², step by step, with the graph."),
