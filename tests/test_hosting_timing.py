@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from playground.hosting import shared
 from playground.hosting.booth import Busy, TimingBooth
 from playground.lessons import gpu_ops
+from tests.harness import wait_until
 
 GPU_PAGE = "pages/gpu.py"
 
@@ -103,6 +104,59 @@ def test_a_busy_booth_says_whose_progress():
     release.set()
     first.join(30)
     assert booth.wait_until_free(5) and booth.run(lambda report: 7) == 7
+
+
+def occupy(booth: TimingBooth):
+    """A visitor inside `booth` until the returned event is set."""
+    entered, release = threading.Event(), threading.Event()
+
+    def work(report):
+        report(0.5, "half way")
+        entered.set()
+        release.wait(60)
+
+    threading.Thread(target=booth.run, args=(work,), daemon=True).start()
+    assert entered.wait(30)
+    return release
+
+
+def test_waiters_get_in_in_the_order_they_came_and_a_presser_cannot_jump_the_line():
+    """A lesson's visitor waits in line: one who came first gets in first, even though another
+    keeps knocking (its Busy says so) and waits later; a caller that would not wait is told Busy
+    while someone waits, not let in ahead."""
+    booth = TimingBooth("teaching a model")
+    release = occupy(booth)
+    order, heard = [], []
+
+    def waiter(name: str):
+        def go():
+            booth.run(lambda report: order.append(name), wait_s=60, on_wait=heard.append)
+
+        thread = threading.Thread(target=go, daemon=True)
+        thread.start()
+        return thread
+
+    first = waiter("first")
+    wait_until(lambda: len(booth._queue) == 1, timeout=30, what="the first waiter in line")
+    with pytest.raises(Busy, match="teaching a model"):
+        booth.run(lambda report: order.append("no wait"))  # would jump the line: refused
+    second = waiter("second")
+    wait_until(lambda: len(booth._queue) == 2, timeout=30, what="the second waiter in line")
+    release.set()
+    first.join(30), second.join(30)
+    assert order == ["first", "second"]
+    assert (0.5, "half way") in heard  # the occupant's progress, heard while waiting
+    assert not booth.busy and not booth._queue
+
+
+def test_a_waiter_out_of_time_leaves_the_line_and_the_next_gets_in():
+    booth = TimingBooth()
+    release = occupy(booth)
+    with pytest.raises(Busy):
+        booth.run(lambda report: None, wait_s=0.3)  # gives up: its ticket must not block others
+    assert not booth._queue
+    release.set()
+    assert booth.run(lambda report: "in", wait_s=30) == "in"
 
 
 def test_the_sweep_stays_within_its_budget():

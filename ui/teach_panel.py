@@ -4,8 +4,6 @@ teaching booth, one visitor at a time, and answers from then on."""
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 import torch
 
@@ -19,7 +17,7 @@ EXAMPLES_KEY = "teach_examples"  # [(model input (784,), digit)], oldest first
 # {"source": the taught ModelSource, "lesson": teach.Lesson, "base": the ModelSource taught}; the
 # model picker (draw_models) reads it too
 LESSON_KEY = "teach_lesson"
-WAIT_FOR_TURN_S = 60.0  # another visitor's lesson takes a second or two; ten in a row, a minute
+WAIT_FOR_TURN_S = 60.0  # a lesson takes a second or two (5 s beside a run); a line of ten, a minute
 
 INTRO = (
     "Does the network misread the way you write a 4 or a 7? Keep some of your drawings, each with "
@@ -157,25 +155,21 @@ def _run_lesson(base: predict.ModelSource, examples, root) -> None:
     def show(fraction: float, message: str) -> None:
         bar.progress(min(fraction, 1.0), text=message[:1].upper() + message[1:])
 
-    booth = shared.teaching_booth()
-    deadline = time.monotonic() + WAIT_FOR_TURN_S
-    while True:
-        try:
-            lesson = booth.run(work, on_progress=show)
-            break
-        except Busy:
-            if time.monotonic() > deadline:
-                bar.empty()
-                st.warning("Other visitors' lessons kept the server busy for a minute: press Teach again.")
-                return
-            fraction, message = booth.progress
-            waiting = f"Another visitor's model is being taught ({message}): yours is next."
-            bar.progress(min(fraction, 1.0), text=waiting)
-            booth.wait_until_free(0.5)
-        except teach.LessonError as err:
-            bar.empty()
-            st.error(f"These drawings cannot be taught: {err}.")
-            return
+    def waiting(progress: tuple[float, str]) -> None:
+        fraction, message = progress
+        text = f"Another visitor's model is being taught ({message}): yours waits its turn."
+        bar.progress(min(fraction, 1.0), text=text)
+
+    try:
+        lesson = shared.teaching_booth().run(work, show, wait_s=WAIT_FOR_TURN_S, on_wait=waiting)
+    except Busy:
+        bar.empty()
+        st.warning("Other visitors' lessons kept the server busy for a minute: press Teach again.")
+        return
+    except teach.LessonError as err:
+        bar.empty()
+        st.error(f"These drawings cannot be taught: {err}.")
+        return
     bar.empty()
     st.session_state[LESSON_KEY] = {
         "source": predict.taught_source(base, lesson.model, lesson.examples),

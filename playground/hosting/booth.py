@@ -29,24 +29,36 @@ class Busy(RuntimeError):
 
 
 class TimingBooth:
+    """One visitor's work at a time. A caller may wait its turn (`wait_s`): waiters get in in the
+    order they came, so a visitor who presses again and again cannot keep another out."""
+
     def __init__(self, activity: str = "timing") -> None:
         self.activity = activity  # what a visitor is doing in it, for the Busy message
-        self._lock = threading.Lock()
+        self._turns = threading.Condition()
+        self._inside = False
+        self._queue: list[object] = []  # the waiting callers' tickets, first come first
         self._progress: tuple[float, str] = (0.0, "")
 
     @property
     def busy(self) -> bool:
-        return self._lock.locked()
+        return self._inside
 
     @property
     def progress(self) -> tuple[float, str]:
         """(fraction, message) of the timing in the booth now."""
         return self._progress
 
-    def run(self, work: Callable[[Progress], T], on_progress: Progress | None = None) -> T:
-        """Run `work(report)` in a low-priority thread, if the booth is free (else Busy), and
-        wait for it; `on_progress` hears each report from this caller's thread."""
-        if not self._lock.acquire(blocking=False):
+    def run(
+        self,
+        work: Callable[[Progress], T],
+        on_progress: Progress | None = None,
+        wait_s: float = 0.0,
+        on_wait: Callable[[tuple[float, str]], None] | None = None,
+    ) -> T:
+        """Run `work(report)` in a low-priority thread, and wait for it; `on_progress` hears each
+        report from this caller's thread. When the booth is taken: Busy at once, or, with wait_s,
+        after waiting that long for this caller's turn, `on_wait` hearing the occupant's progress."""
+        if not self._enter(wait_s, on_wait):
             raise Busy(self._progress, self.activity)
         try:
             self._progress = (0.0, "starting")
@@ -74,7 +86,39 @@ class TimingBooth:
             return result[0]
         finally:
             self._progress = (1.0, "done")
-            self._lock.release()
+            with self._turns:
+                self._inside = False
+                self._turns.notify_all()
+
+    def _enter(self, wait_s: float, on_wait) -> bool:
+        """Take the booth, now or (wait_s > 0) in this caller's turn; False when not in time."""
+        with self._turns:
+            if not self._inside and not self._queue:
+                self._inside = True
+                return True
+            if wait_s <= 0:
+                return False
+            ticket = object()
+            self._queue.append(ticket)
+        deadline = time.monotonic() + wait_s
+        try:
+            while True:
+                if on_wait:  # outside the lock: it draws on the caller's page
+                    on_wait(self._progress)
+                with self._turns:
+                    if not self._inside and self._queue[0] is ticket:
+                        self._queue.pop(0)
+                        self._inside = True
+                        return True
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    self._turns.wait(min(left, 0.25))
+        finally:  # in time, too late, or the caller's script stopped: the line moves on
+            with self._turns:
+                if ticket in self._queue:
+                    self._queue.remove(ticket)
+                    self._turns.notify_all()
 
     def wait_until_free(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
