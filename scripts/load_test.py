@@ -7,8 +7,10 @@
 With --hostile (issue 11), two of the sessions are not a class's: session 1 asks for the hogging
 config (/train?hidden=1024,1024,1024,1024&batch_size=8&epochs=100) and presses Train, which the
 server must refuse with its estimate; session 2 opens the GPU page and presses "Time it" again
-and again until every other session is done. The others must still train and have their
-drawings read, with no error.
+and again until every other session is done; session 3 (with 4 sessions or more) draws a digit
+on the Draw page, keeps it, and presses "Teach it" (a lesson on its handwriting, in the server's
+teaching booth) again and again until every other session is done. The others must still train
+and have their drawings read, with no error.
 
 Starts the app (`streamlit run`, loopback only, a free port), launches one headless Chromium and
 opens N browser contexts at once, each its own Streamlit session. Every session:
@@ -189,7 +191,7 @@ class SessionResult:
     digit: str | None = None
     node: str | None = None  # with the Ray backend: the cluster node that trained the run
     known: list[str] = field(default_factory=list)  # Streamlit's base-path probes (not errors)
-    role: str = "trainer"  # or, with --hostile, "hog" and "timer"
+    role: str = "trainer"  # or, with --hostile, "hog", "timer" and "teacher"
     note: str | None = None  # the hog's refusal; the timer's presses
 
 
@@ -412,7 +414,8 @@ async def run_hostile(
     trainers_done: asyncio.Event,
 ) -> SessionResult:
     """The hog asks for a run of hours and must be refused; the timer presses "Time it" on the
-    GPU page until the trainers are done. Either fails on an exception box or a timeout."""
+    GPU page, the teacher "Teach it" on the Draw page, until the trainers are done. Each fails on
+    an exception box or a timeout."""
     result = SessionResult(index, role=role)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
@@ -421,8 +424,13 @@ async def run_hostile(
     started = time.monotonic()
     step = "opening the page"
     try:
-        await page.goto(f"{url}/train?{HOG_QUERY}" if role == "hog" else f"{url}/gpu", timeout=left_ms())
-        button = page.get_by_role("button", name="▶ Train" if role == "hog" else "Time it")
+        where = {"hog": f"/train?{HOG_QUERY}", "timer": "/gpu", "teacher": "/draw"}[role]
+        await page.goto(f"{url}{where}", timeout=left_ms())
+        if role == "teacher":
+            step = "keeping a drawing to teach"
+            await keep_a_seven(page, left_ms)
+        label = {"hog": "▶ Train", "timer": "Time it", "teacher": "Teach it this drawing"}[role]
+        button = page.get_by_role("button", name=label)
         await button.wait_for(timeout=left_ms())
         await page.wait_for_selector(APP_IDLE, timeout=left_ms())
         start_line.arrive(index)
@@ -434,14 +442,16 @@ async def run_hostile(
             await refusal.wait_for(timeout=left_ms())
             result.note = (await refusal.inner_text()).strip()[:200]
         else:
-            step = "timing again and again"
+            step = "timing again and again" if role == "timer" else "teaching again and again"
             presses = 0
             while not trainers_done.is_set() and time.monotonic() < deadline:
                 await button.click(timeout=left_ms())
                 presses += 1
                 await page.wait_for_timeout(300)
                 await page.wait_for_selector(APP_IDLE, timeout=left_ms())
-            result.note = f"{presses} presses of Time it"
+            if role == "teacher":  # each lesson ended with the lesson's read-out, not an error
+                await page.get_by_text("Your drawings it reads right").first.wait_for(timeout=left_ms())
+            result.note = f"{presses} presses of {label}"
         if await page.locator(EXCEPTION).count():
             result.errors.append(f"exception: {(await page.locator(EXCEPTION).first.inner_text())[:300]}")
     except Exception as err:  # noqa: BLE001 - one error of this session
@@ -455,6 +465,25 @@ async def run_hostile(
         except Exception:  # noqa: BLE001
             pass
     return result
+
+
+async def keep_a_seven(page, left_ms) -> None:
+    """Draw a 7 on the Draw page's pad, open *Teach it your handwriting* and keep the drawing."""
+    canvas = page.locator("canvas.upper-canvas").first
+    await canvas.wait_for(timeout=left_ms())
+    await canvas.scroll_into_view_if_needed(timeout=left_ms())
+    box = await canvas.bounding_box()
+    await page.mouse.move(box["x"] + SEVEN[0][0], box["y"] + SEVEN[0][1])
+    await page.mouse.down()
+    for x, y in SEVEN[1:]:
+        await page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+    await page.mouse.up()
+    await page.locator("[data-testid='stMetric']", has_text="The model reads").wait_for(timeout=left_ms())
+    await page.wait_for_selector(APP_IDLE, timeout=left_ms())
+    await page.get_by_text("Teach it your handwriting").first.click(timeout=left_ms())
+    keep = page.get_by_role("button", name=re.compile(r"Keep it as an? \d"))
+    await keep.click(timeout=left_ms())
+    await page.get_by_text("Draw a digit first").first.wait_for(timeout=left_ms())
 
 
 # --- the whole test ---------------------------------------------------------------------------
@@ -472,7 +501,7 @@ async def drive(
 ) -> list[SessionResult]:
     from playwright.async_api import async_playwright
 
-    roles = {1: "hog", 2: "timer"} if hostile else {}
+    roles = ({1: "hog", 2: "timer"} | ({3: "teacher"} if sessions >= 4 else {})) if hostile else {}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         start_line = StartLine(sessions)
@@ -664,7 +693,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--hostile",
         action="store_true",
-        help="session 1 asks for a run of hours, session 2 presses Time it on the GPU page throughout",
+        help="session 1 asks for a run of hours, session 2 presses Time it on the GPU page throughout, "
+        "session 3 (of 4 or more) presses Teach it on the Draw page throughout",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args(argv)
