@@ -159,6 +159,36 @@ def test_a_waiter_out_of_time_leaves_the_line_and_the_next_gets_in():
     assert booth.run(lambda report: "in", wait_s=30) == "in"
 
 
+def test_a_caller_whose_page_stops_keeps_the_booth_until_its_work_has_ended():
+    """Streamlit stops a script by raising in it at its next call (here: while drawing progress);
+    the work in the booth's thread goes on, and nobody else may enter until it has ended."""
+    booth, entered, release = TimingBooth(), threading.Event(), threading.Event()
+    raised, returned = threading.Event(), threading.Event()
+
+    def work(report):
+        entered.set()
+        release.wait(60)
+
+    def on_progress(fraction, message):
+        raised.set()
+        raise RuntimeError("the page stopped")
+
+    def caller():
+        with pytest.raises(RuntimeError, match="the page stopped"):
+            booth.run(work, on_progress)
+        returned.set()
+
+    threading.Thread(target=caller, daemon=True).start()
+    assert entered.wait(30) and raised.wait(30)
+    assert not returned.wait(0.5)  # held until the work ends (at once, before the fix)
+    assert booth.busy
+    with pytest.raises(Busy):
+        booth.run(lambda report: None)
+    release.set()
+    assert returned.wait(30)
+    assert not booth.busy and booth.run(lambda report: "next") == "next"
+
+
 def test_the_sweep_stays_within_its_budget():
     started = time.perf_counter()
     timings, skipped = gpu_ops.compare(gpu_ops.MAX_N, ["cpu"])

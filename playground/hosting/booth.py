@@ -60,6 +60,7 @@ class TimingBooth:
         after waiting that long for this caller's turn, `on_wait` hearing the occupant's progress."""
         if not self._enter(wait_s, on_wait):
             raise Busy(self._progress, self.activity)
+        worker = None
         try:
             self._progress = (0.0, "starting")
             result: list[T] = []
@@ -85,6 +86,8 @@ class TimingBooth:
                 raise errors[0]
             return result[0]
         finally:
+            if worker is not None:  # the caller's page stopped mid-way: the work still ends first,
+                worker.join()  # so that two never run at once (it is bounded: seconds)
             self._progress = (1.0, "done")
             with self._turns:
                 self._inside = False
