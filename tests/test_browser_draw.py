@@ -230,25 +230,40 @@ def test_a_digit_of_a_number_moves_to_the_one_digit_pad_to_be_explained(page, ap
 def back_up_to_the_pad(page) -> None:
     """Scroll the page to its top, as a person does to draw again: a canvas scrolled up under
     Streamlit's header (see-through, over the window's top 60 px) gets no stroke that starts there."""
-    page.mouse.move(700, 500)
+    size = page.viewport_size
+    page.mouse.move(size["width"] / 2, size["height"] / 2)  # the wheel scrolls what is under the pointer
     page.mouse.wheel(0, -5000)
     pad = page.locator("canvas.upper-canvas").first
     wait_until(lambda: pad.bounding_box()["y"] > 60, what="the pad in view")
 
 
-def test_a_model_taught_ones_as_sevens_reads_the_next_one_as_seven(page, app_url):
-    """Teach it your handwriting, as a visitor does it: each drawing kept as the digit picked (the
-    pad cleared for the next), the lesson, then a new drawing read by the taught model."""
+def pad_in_view(page) -> bool:
+    """The whole pad is in the window, below Streamlit's header."""
+    box = page.locator("canvas.upper-canvas").first.bounding_box()
+    return box is not None and box["y"] > 60 and box["y"] + box["height"] <= page.viewport_size["height"]
+
+
+def test_a_model_taught_ones_as_sevens_reads_the_next_one_as_seven(browser, app_url):
+    """Teach it your handwriting, as a visitor does it on a phone-sized window: each drawing kept
+    as the digit picked (the pad cleared for the next, and brought back into view from the panel
+    screens below it), the lesson, then a new drawing read by the taught model."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
     page.goto(f"{app_url}/draw")
     wait_for_app(page)
-    page.get_by_text("Teach it your handwriting").first.click()
     for x in (120, 150, 180):
-        back_up_to_the_pad(page)
         draw(page, [(x, 40), (x, 140), (x, 240)])  # a one
         wait_until(lambda: answer(page) == "1", what="the model to read the one")
+        if x == 120:
+            page.get_by_text("Teach it your handwriting").first.click()
         page.locator(".st-key-teach_label button", has_text="7").click()
-        page.get_by_role("button", name="Keep it as a 7").click()
+        keep = page.get_by_role("button", name="Keep it as a 7")
+        keep.scroll_into_view_if_needed()
+        assert not pad_in_view(page)  # the panel is screens below the pad
+        keep.click()
         page.get_by_text("Draw a digit first").first.wait_for()  # kept: the pad is cleared
+        wait_until(lambda: pad_in_view(page), what="the pad scrolled back into view")
     page.get_by_role("button", name="Teach it these 3").click()
     page.get_by_text("Your drawings it reads right").wait_for()
     back_up_to_the_pad(page)
@@ -260,6 +275,7 @@ def test_a_model_taught_ones_as_sevens_reads_the_next_one_as_seven(page, app_url
     one = preprocessing.preprocess(draw_digit(1, size=(280, 280), offset=(-60, -10))).model_input
     assert predict.predict(model, one).digit == 7 and meta["taught_drawings"] == 3
     assert_no_exception(page)
+    context.close()
 
 
 # "2" and "6" on the number pad (320 × 150). The six starts at the pad's top-right corner and

@@ -65,6 +65,33 @@ def _toolbar_hider():
     return st.components.v2.component("playground_hide_canvas_toolbar", js=_HIDE_TOOLBAR_JS)
 
 
+# Scrolls the pad's canvas to the middle of the window, once, when mounted: after a button far
+# below the pad (Teach it's *Keep it*) clears it for the next drawing, on a phone the pad is
+# screens away. The new canvas mounts a moment later, so it is looked for until it is there.
+_SCROLL_TO_PAD_JS = """
+export default function () {
+  let tries = 0;
+  const scroll = () => {
+    const hosts = [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')];
+    const pad = hosts.find((host) => host.shadowRoot && host.shadowRoot.querySelector('canvas'));
+    if (pad) pad.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    else if (tries++ < 50) setTimeout(scroll, 100);
+  };
+  scroll();
+}
+"""
+
+
+@functools.cache
+def _pad_scroller():
+    return st.components.v2.component("playground_scroll_to_pad", js=_SCROLL_TO_PAD_JS)
+
+
+def bring_into_view(pad: Pad) -> None:
+    """Scroll the window to the pad on the page's next run (from a button's callback)."""
+    st.session_state[pad.key("scroll_to")] = st.session_state.get(pad.key("scroll_to"), 0) + 1
+
+
 @dataclass(frozen=True)
 class Evened:
     """A drawing's strokes redrawn with an even pen, or why they were not."""
@@ -131,6 +158,9 @@ def drawing(pad: Pad) -> np.ndarray | None:
     buttons.button("Clear", on_click=clear, args=(pad,), icon=":material/delete:", key=pad.key("clear"))
     with buttons:  # its empty element, last in the row, leaves no gap in the column
         _toolbar_hider()(key=pad.key("toolbar_hider"))
+        scroll = st.session_state.get(pad.key("scroll_to"))
+        if scroll:  # a new key each time: mounted anew, it scrolls again
+            _pad_scroller()(key=pad.key(f"scroller_{scroll}"))
     st.slider("Pen width (px)", 8, 36, pad.stroke, key=pad.key("stroke"), help=pad.pen_help)
     try:
         png = canvas.image_bytes  # not canvas.image_data, which decodes any size a browser sends

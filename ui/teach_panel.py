@@ -83,6 +83,7 @@ def _keep(pad: drawing_pad.Pad, model_input: torch.Tensor) -> None:
     examples.append((model_input.clone(), int(digit)))
     st.session_state.pop("teach_label_for", None)  # a drawing like this one is offered its answer
     drawing_pad.clear(pad)
+    drawing_pad.bring_into_view(pad)  # for the next drawing (on a phone the pad is screens above)
 
 
 def _gallery(examples: list[tuple[torch.Tensor, int]], source: predict.ModelSource) -> None:
