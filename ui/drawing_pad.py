@@ -67,17 +67,26 @@ def _toolbar_hider():
 
 # Scrolls the pad's canvas to the middle of the window, once, when mounted: after a button far
 # below the pad (Teach it's *Keep it*) clears it for the next drawing, on a phone the pad is
-# screens away. The new canvas mounts a moment later, so it is looked for until it is there.
+# screens away. The new canvas mounts a moment later, and the page's redraw that follows can
+# move or interrupt a scroll (seen on a loaded machine), so it looks again every 200 ms, scrolling
+# while the pad is out of view, until the pad has stayed in view for a second (or 30 s passed).
 _SCROLL_TO_PAD_JS = """
 export default function () {
-  let tries = 0;
-  const scroll = () => {
+  let tries = 0, settled = 0;
+  const look = () => {
     const hosts = [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')];
     const pad = hosts.find((host) => host.shadowRoot && host.shadowRoot.querySelector('canvas'));
-    if (pad) pad.scrollIntoView({ block: 'center', behavior: 'smooth' });
-    else if (tries++ < 50) setTimeout(scroll, 100);
+    if (pad) {
+      const box = pad.getBoundingClientRect();
+      const middle = (box.top + box.bottom) / 2;  // a pad taller than the window: its middle
+      const inView = (box.top >= 0 && box.bottom <= window.innerHeight) ||
+        (box.height > window.innerHeight && middle >= 0 && middle <= window.innerHeight);
+      settled = inView ? settled + 1 : 0;
+      if (!inView) pad.scrollIntoView({ block: 'center' });
+    }
+    if (settled < 5 && tries++ < 150) setTimeout(look, 200);
   };
-  scroll();
+  look();
 }
 """
 
