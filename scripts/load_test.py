@@ -369,15 +369,7 @@ async def run_session(
             result.errors.append(f"draw page does not answer with this session's run: {caption!r}")
 
         step = "drawing"
-        canvas = page.locator("canvas.upper-canvas").first
-        await canvas.wait_for(timeout=left_ms())
-        await canvas.scroll_into_view_if_needed(timeout=left_ms())
-        box = await canvas.bounding_box()
-        await page.mouse.move(box["x"] + SEVEN[0][0], box["y"] + SEVEN[0][1])
-        await page.mouse.down()
-        for x, y in SEVEN[1:]:
-            await page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
-        await page.mouse.up()
+        await draw_seven(page, left_ms)
         drawn = time.monotonic()
 
         step = "waiting for the prediction"
@@ -467,8 +459,8 @@ async def run_hostile(
     return result
 
 
-async def keep_a_seven(page, left_ms) -> None:
-    """Draw a 7 on the Draw page's pad, open *Teach it your handwriting* and keep the drawing."""
+async def draw_seven(page, left_ms) -> None:
+    """A 7 drawn with the mouse on the Draw page's pad."""
     canvas = page.locator("canvas.upper-canvas").first
     await canvas.wait_for(timeout=left_ms())
     await canvas.scroll_into_view_if_needed(timeout=left_ms())
@@ -478,6 +470,11 @@ async def keep_a_seven(page, left_ms) -> None:
     for x, y in SEVEN[1:]:
         await page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
     await page.mouse.up()
+
+
+async def keep_a_seven(page, left_ms) -> None:
+    """Draw a 7 on the Draw page's pad, open *Teach it your handwriting* and keep the drawing."""
+    await draw_seven(page, left_ms)
     await page.locator("[data-testid='stMetric']", has_text="The model reads").wait_for(timeout=left_ms())
     await page.wait_for_selector(APP_IDLE, timeout=left_ms())
     await page.get_by_text("Teach it your handwriting").first.click(timeout=left_ms())
