@@ -13,7 +13,16 @@ shell.run_inside_app()
 
 from playground import figures
 from playground.digits import number, predict, preprocessing, saliency
-from ui import draw_models, drawing_pad, ideal_digits, inline, most_alike, number_reading, teach_panel
+from ui import (
+    change_mind,
+    draw_models,
+    drawing_pad,
+    ideal_digits,
+    inline,
+    most_alike,
+    number_reading,
+    teach_panel,
+)
 
 ONE_DIGIT = drawing_pad.Pad(
     "draw", 280, 280, stroke=18, pen_help="18 px on this 280 px canvas draws MNIST-like strokes."
@@ -149,6 +158,7 @@ def explanation(image, drawn) -> None:
     for col, item in zip(st.columns(2), explained):
         probability = float(result.prediction.probabilities[item.digit])
         col.plotly_chart(figures.inside.saliency_figure(item, probability), key=f"draw_saliency_{item.digit}")
+    change_mind.panel(source, steps.centred, result.prediction.probabilities)
 
     st.subheader("How the hidden layers respond")
     st.caption("Each square is one unit after its activation; bright units fire for this drawing.")

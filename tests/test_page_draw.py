@@ -69,7 +69,7 @@ def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
     assert all(m["data"][-1]["name"] == "your drawing" for m in maps)  # the star
     assert any("cannot show all of the layer's 252 units" in c.value for c in at.caption)  # the default model
     pictures = [[img.caption for img in image.proto.imgs] for image in at.get("image")]
-    assert len(pictures) == 3  # the preprocessing steps in one list; the most alike, two ways
+    assert len(pictures) == 4  # the preprocessing steps in one list; its mind changed; the most alike
     assert [caption.split(" (")[0] for caption in pictures[0][:3]] == [
         "Your drawing",
         "Cropped to the ink",
@@ -77,7 +77,8 @@ def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
     ]
     assert pictures[0][3].startswith("Centred by mass in 28×28")
     assert pictures[0][4] == "What it looks for in a 7"  # the model's own picture of its answer
-    assert len(pictures[1]) == len(pictures[2]) == 6
+    assert len(pictures[1]) == 4  # Change its mind: what it read, the change, changed, noise
+    assert len(pictures[2]) == len(pictures[3]) == 6
     assert any("ms on the server" in c.value for c in at.caption)
     rows = [m.value for m in at.markdown if m.value.startswith(("**As the network", "**As pixels"))]
     assert len(rows) == 2 and all(": 7s among them, " in row for row in rows), rows
@@ -90,7 +91,7 @@ def test_without_mnist_the_most_alike_says_why_and_the_rest_answers(draw_page, t
     at.run()
     assert not at.exception and at.metric[0].value == "7"
     assert any("test digits are not on this server" in c.value for c in at.caption)
-    assert len(at.get("image")) == 1  # the preprocessing steps only
+    assert len(at.get("image")) == 2  # the preprocessing steps and Change its mind: no most alike
     assert list(tmp_path.iterdir()) == []  # nothing made there
 
 
@@ -424,3 +425,41 @@ def test_strokes_the_page_cannot_even_out_are_read_as_drawn_and_say_why(draw_pag
     at.run()
     assert not at.exception and at.metric[0].value == "7"  # the picture, as drawn
     assert any(c.value == f"Read as drawn: the {why}." for c in at.caption)
+
+
+def test_its_mind_is_changed_to_the_runner_up_first_and_then_to_the_digit_picked(draw_page, monkeypatch):
+    from playground.digits import adversarial
+
+    searches = []
+    search = adversarial.change_mind
+    monkeypatch.setattr(adversarial, "change_mind", lambda *args: searches.append(args[2]) or search(*args))
+    at = draw_page
+    put_on_the_canvas(at, as_picture(on_the_pad(7, offset=(60, -20)), "transparent"))
+    at.run()
+    assert "Change its mind" in [h.value for h in at.subheader]
+    why = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")[1:3]]
+    assert why[0].startswith("Why 7") and why[1].startswith("Why ")  # the answer's, the runner-up's
+    runner_up = int(why[1].split()[1])
+    assert at.button_group(key="draw_change_to").value == runner_up
+
+    def verdict() -> str:
+        return next(m.value for m in at.markdown if "small steps made it read" in m.value)
+
+    def captions() -> list[str]:
+        return [img.caption for img in at.get("image")[1].proto.imgs]
+
+    assert f"small steps made it read {runner_up}**" in verdict()
+    assert "You probably still see a 7" in verdict() and "still reads 7" in verdict()
+    assert captions()[0].startswith("What it read: 7") and captions()[2].startswith(f"Changed: {runner_up}")
+    assert captions()[3].startswith("Noise as large: 7")
+
+    assert searches == [runner_up]
+    at.radio(key="draw_saliency_target").set_value("log_probability").run()  # nothing asked of it changed
+    assert searches == [runner_up] and f"small steps made it read {runner_up}**" in verdict()
+
+    at.button_group(key="draw_change_to").set_value(0).run()
+    assert not at.exception
+    assert "small steps made it read 0**" in verdict() and captions()[2].startswith("Changed: 0")
+    at.button_group(key="draw_change_to").set_value(7).run()  # what it reads already
+    assert any(c.value == "It reads 7 already: pick another digit." for c in at.caption)
+    assert len(at.get("image")[1].proto.imgs) == 6  # no change shown: the next pictures are the most alike

@@ -37,10 +37,25 @@ def weights_image(pictures: np.ndarray, units: list[int], columns: int = 8, scal
     centred on 0 and scaled by the largest weight shown; gaps light grey."""
     grid, _ = weights_grid(pictures, units, columns)
     limit = float(np.nanmax(np.abs(grid))) or 1.0
-    t = np.nan_to_num(grid / limit, nan=0.0)[..., None]  # -1..1
+    rgb = diverging_rgb(np.nan_to_num(grid, nan=0.0), limit)
+    rgb[np.isnan(grid)] = 235
+    return np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
+
+
+def diverging_rgb(values: np.ndarray, limit: float) -> np.ndarray:
+    """(H, W) values → (H, W, 3) uint8: blue for −limit, white for 0, red for +limit."""
+    t = np.clip(values / limit, -1, 1)[..., None]
     rgb = np.where(t < 0, _WHITE + (_BLUE - _WHITE) * -t, _WHITE + (_RED - _WHITE) * t)
-    rgb[np.isnan(grid)] = 235.0
-    return np.repeat(np.repeat(rgb.round().astype(np.uint8), scale, axis=0), scale, axis=1)
+    return rgb.round().astype(np.uint8)
+
+
+def change_picture(change: np.ndarray, size: int = 140) -> np.ndarray:
+    """A (28, 28) change of ink → an RGB picture about `size` px wide: red where ink was added,
+    blue where it was taken away, white where nothing changed, scaled by the largest change (a
+    change of a few hundredths of ink would be white on a fixed scale)."""
+    rgb = diverging_rgb(change, float(np.abs(change).max()) or 1.0)
+    factor = max(1, round(size / change.shape[0]))
+    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
 
 
 def ink_picture(pixels: np.ndarray) -> np.ndarray:
