@@ -68,6 +68,12 @@ def test_drawing_a_seven_gets_an_answer_and_the_probability_chart(page, app_url)
         "() => Array.from(document.querySelectorAll('.js-plotly-plot'), el => el.layout.title.text || '')"
     )
     assert sum("Why " in t for t in titles) == 2, titles  # …and of the runner-up
+    runner_up = next(t for t in titles if "Why " in t and "Why 7" not in t).split()[1]
+    page.get_by_text(f"small steps made it read {runner_up}").wait_for()  # Change its mind
+    other = "0" if runner_up != "0" else "2"  # a digit of the visitor's own choosing
+    page.locator(".st-key-draw_change_to button", has_text=other).click()
+    page.get_by_text(f"small steps made it read {other}").wait_for()
+    assert page.get_by_text("Noise as large: 7").count() == 1
     assert_pictures_inline(page)
     assert page.get_by_text("Read with a").count() == 1  # the canvas's strokes, with an even pen
 
