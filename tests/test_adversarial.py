@@ -45,6 +45,18 @@ def test_the_changed_digit_is_read_as_the_digit_asked_for(model, drawn, asked):
     assert changed.share_of_digit < 0.5, changed.share_of_digit
 
 
+@pytest.mark.parametrize(("drawn", "asked"), [(7, 3), (4, 2)])
+def test_the_path_stops_at_the_first_step_that_is_sure_enough(model, drawn, asked):
+    pixels = centred(drawn)
+    changed = adversarial.change_mind(model, pixels, asked)
+    path = changed.path
+    assert path.shape == (changed.steps + 1, 10)
+    np.testing.assert_allclose(path[0], read(model, pixels), atol=1e-5)  # where it started
+    np.testing.assert_allclose(path[-1], changed.probabilities, atol=1e-5)  # where it ended
+    assert (path[:-1, asked] < adversarial.SURE).all() and path[-1, asked] >= adversarial.SURE
+    assert path[-1, drawn] < path[0, drawn]  # the digit it read lost what the one asked for won
+
+
 @pytest.mark.parametrize(("drawn", "asked"), [(7, 3), (4, 9), (1, 7)])
 def test_noise_of_the_same_size_leaves_the_answer_alone(model, drawn, asked):
     changed = adversarial.change_mind(model, centred(drawn), asked)
@@ -71,7 +83,8 @@ def test_the_digit_it_reads_already_takes_no_step(model):
 def test_each_digit_of_a_batch_moves_as_it_would_alone(model):
     pixels = [centred(7), centred(4)]
     ink = torch.from_numpy(np.stack(pixels).reshape(2, -1))
-    after, steps, reached = adversarial.change_minds(model, ink, torch.tensor([3, 9]))
+    search = adversarial.change_minds(model, ink, torch.tensor([3, 9]))
+    after, steps, reached = search.after, search.steps, search.reached
     for i, asked in enumerate((3, 9)):
         alone = adversarial.change_mind(model, pixels[i], asked)
         assert int(steps[i]) == alone.steps and bool(reached[i])
@@ -81,9 +94,9 @@ def test_each_digit_of_a_batch_moves_as_it_would_alone(model):
 
 def test_the_steps_are_bounded_and_a_digit_out_of_reach_says_so(model):
     ink = torch.from_numpy(centred(7).reshape(1, -1))
-    after, steps, reached = adversarial.change_minds(model, ink, torch.tensor([3]), step=0.001, max_steps=3)
-    assert int(steps[0]) == 3 and not bool(reached[0])
-    assert read(model, after[0].numpy().reshape(28, 28)).argmax() == 7
+    search = adversarial.change_minds(model, ink, torch.tensor([3]), step=0.001, max_steps=3)
+    assert int(search.steps[0]) == 3 and not bool(search.reached[0])
+    assert read(model, search.after[0].numpy().reshape(28, 28)).argmax() == 7
 
 
 def test_the_model_that_visitors_share_is_not_written_to(model):
@@ -134,3 +147,16 @@ def test_on_mnist_noise_needs_to_be_far_larger_than_the_change(real_mnist_dir):
     assert report.digits >= 195 and report.reached == 1.0
     assert 0.5 < report.median_size < 3  # the default model: about 1.3 (0.13–0.2 of the digit's own)
     assert report.noise_changed[1] <= 0.02 and report.noise_changed[8] >= 0.3
+
+
+def test_the_step_by_step_chart_draws_the_two_digits_of_the_path(model):
+    from playground.figures.drawing import mind_change_figure
+
+    changed = adversarial.change_mind(model, centred(7), 3)
+    figure = mind_change_figure(changed.path, 7, 3)
+    read_it, asked = figure.data
+    np.testing.assert_allclose(read_it.y, changed.path[:, 7])
+    np.testing.assert_allclose(asked.y, changed.path[:, 3])
+    assert list(asked.x) == list(range(changed.steps + 1))
+    assert read_it.name == "7 (it read)" and asked.name == "3 (asked for)"
+    assert figure.layout.shapes[0].y0 == adversarial.SURE  # the line where the steps stop

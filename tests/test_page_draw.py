@@ -62,8 +62,9 @@ def test_a_drawing_gets_an_answer_steps_and_charts(draw_page):
     assert at.metric[0].value == "7"
     assert not at.info  # one digit: no word about numbers
     charts = at.get("plotly_chart")
-    # probabilities, the answer's and runner-up's saliency, two hidden layers, two digit maps
-    assert len(charts) == 7
+    # probabilities, the answer's and runner-up's saliency, its mind changed step by step, two
+    # hidden layers, two digit maps
+    assert len(charts) == 8
     maps = [json.loads(chart.proto.spec) for chart in charts[-2:]]
     assert [m["layout"]["title"]["text"] for m in maps] == ["As the network sees them", "As pixels"]
     assert all(m["data"][-1]["name"] == "your drawing" for m in maps)  # the star
@@ -131,11 +132,13 @@ def test_the_latest_trained_run_answers_once_there_is_one(draw_page):
     assert not at.exception
     assert any("Run 2, trained in this session" in c.value for c in at.caption), [c.value for c in at.caption]
     assert at.selectbox[0].value == f"run:{history.records[1].id}"
-    assert len(at.get("plotly_chart")) == 6  # answer, two saliency maps, its one hidden layer, two maps
+    # answer, two saliency maps, its mind changed, its one hidden layer, two maps
+    assert len(at.get("plotly_chart")) == 7
 
     at.selectbox[0].set_value("default").run()  # the shipped model
     assert any("default model shipped" in c.value for c in at.caption)
-    assert len(at.get("plotly_chart")) == 7  # answer, two saliency maps, the two hidden layers, two maps
+    # answer, two saliency maps, its mind changed, the two hidden layers, two maps
+    assert len(at.get("plotly_chart")) == 8
 
 
 def test_a_run_still_training_answers_with_its_latest_epoch_and_names_it(draw_page):
@@ -452,6 +455,9 @@ def test_its_mind_is_changed_to_the_runner_up_first_and_then_to_the_digit_picked
     assert "You probably still see a 7" in verdict() and "still reads 7" in verdict()
     assert captions()[0].startswith("What it read: 7") and captions()[2].startswith(f"Changed: {runner_up}")
     assert captions()[3].startswith("Noise as large: 7")
+    path = next(chart for chart in at.get("plotly_chart") if chart.key == "draw_change_path")
+    title = json.loads(path.proto.spec)["layout"]["title"]["text"]
+    assert title.startswith(f"Step by step: 7 falls, {runner_up} rises"), title
 
     assert searches == [runner_up]
     at.radio(key="draw_saliency_target").set_value("log_probability").run()  # nothing asked of it changed

@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from playground.digits import adversarial, predict, preprocessing
+from playground.figures.drawing import mind_change_figure
 from playground.figures.inside import change_picture
 from ui import inline
 
@@ -42,6 +43,7 @@ def panel(source: predict.ModelSource, centred: np.ndarray, probabilities: np.nd
     changed = _changed(source, centred, int(target))
     _pictures(changed, answer, probabilities)
     _verdict(changed, answer)
+    st.plotly_chart(mind_change_figure(changed.path, answer, changed.digit), key="draw_change_path")
 
 
 def _changed(source: predict.ModelSource, centred: np.ndarray, target: int) -> adversarial.MindChange:

@@ -53,6 +53,7 @@ class MindChange:
     probabilities: np.ndarray  # (10,) for `after`
     noisy: np.ndarray  # (28, 28) ink 0..1: `before` with random noise as large as the change
     noisy_probabilities: np.ndarray  # (10,) for `noisy`
+    path: np.ndarray  # (steps + 1, 10): the probabilities before each step, and at the end
 
     @property
     def change(self) -> np.ndarray:
@@ -73,6 +74,17 @@ class MindChange:
         return float(np.abs(self.change).max())
 
 
+@dataclass(frozen=True)
+class Search:
+    """What `change_minds` found for a batch."""
+
+    after: torch.Tensor  # (N, 784) the changed ink
+    steps: torch.Tensor  # (N,) the steps each took
+    reached: torch.Tensor  # (N,) whether each came to read its digit
+    # (steps taken + 1, N, 10): the probabilities before each step and at the end (keep_path only)
+    path: torch.Tensor
+
+
 def change_minds(
     model: MLP,
     ink: torch.Tensor,
@@ -80,25 +92,31 @@ def change_minds(
     step: float = STEP,
     max_steps: int = MAX_STEPS,
     sure: float = SURE,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(N, 784) ink 0..1 and (N,) digits → (the changed ink, the steps each took, whether each
-    reached its digit). Each image moves on its own until it is done, so one batch measures many.
-    The model must be in eval mode: in training mode BatchNorm would mix the images and update
-    its statistics, and dropout would change the network at every step."""
+    keep_path: bool = False,
+) -> Search:
+    """(N, 784) ink 0..1 and (N,) digits → each image moved until the network reads its digit.
+    Each moves on its own until it is done, so one batch measures many. The model must be in eval
+    mode: in training mode BatchNorm would mix the images and update its statistics, and dropout
+    would change the network at every step."""
     if model.training:
         raise ValueError("the model must be in eval mode (model.eval()) to be read, not trained")
     weight = next(model.parameters())
     x = ink.detach().reshape(len(ink), -1).to(weight.device, weight.dtype).clamp(0, 1)
     digits = digits.to(weight.device).reshape(-1, 1)
     steps = torch.zeros(len(x), dtype=torch.long, device=x.device)
+    path = []
     for taken in range(max_steps + 1):
         x.requires_grad_(True)
         with torch.enable_grad():
-            log_p = model(data.normalize(x)).gather(1, digits)[:, 0]
+            log_probabilities = model(data.normalize(x))
+            log_p = log_probabilities.gather(1, digits)[:, 0]
             (gradient,) = torch.autograd.grad(-log_p.sum(), x)  # to the pixels only, not the weights
+        if keep_path:
+            path.append(log_probabilities.detach().exp().float().cpu())
         done = log_p.detach().exp() >= sure
         if taken == max_steps or bool(done.all()):
-            return x.detach(), steps, done
+            kept = torch.stack(path) if path else torch.empty(0, len(x), 10)
+            return Search(x.detach(), steps, done, kept)
         direction = gradient / gradient.norm(dim=1, keepdim=True).clamp_min(1e-12)
         x = (x.detach() - step * direction * (~done)[:, None]).clamp(0, 1)
         steps += (~done).long()
@@ -126,7 +144,8 @@ def change_mind(model: MLP, centred: np.ndarray, digit: int, seed: int = 0) -> M
     if pixels.shape != (28, 28) or not np.isfinite(pixels).all():
         raise ValueError(f"the network reads 28×28 finite pixels, not an array of shape {pixels.shape}")
     before = torch.from_numpy(pixels.reshape(1, -1)).clamp(0, 1)
-    after, steps, reached = change_minds(model, before, torch.tensor([int(digit)]))
+    search = change_minds(model, before, torch.tensor([int(digit)]), keep_path=True)
+    after = search.after
     weight = next(model.parameters())
     noisy = noise_like(
         before, (after.cpu().float() - before).norm(dim=1), torch.Generator().manual_seed(seed)
@@ -136,13 +155,14 @@ def change_mind(model: MLP, centred: np.ndarray, digit: int, seed: int = 0) -> M
         probabilities = model(data.normalize(both)).exp().float().cpu().numpy()
     return MindChange(
         digit=int(digit),
-        reached=bool(reached[0]),
-        steps=int(steps[0]),
+        reached=bool(search.reached[0]),
+        steps=int(search.steps[0]),
         before=before.reshape(28, 28).numpy(),
         after=after.float().cpu().reshape(28, 28).numpy(),
         probabilities=probabilities[0],
         noisy=noisy.float().reshape(28, 28).numpy(),
         noisy_probabilities=probabilities[1],
+        path=search.path[:, 0].numpy(),
     )
 
 
@@ -172,7 +192,8 @@ def measure(model: MLP, images: torch.Tensor, labels: torch.Tensor, seed: int = 
     sizes, reached = [], []
     noise_changed: dict[int, list[torch.Tensor]] = {multiple: [] for multiple in NOISE_MULTIPLES}
     for part, digits, answers in zip(ink.split(500), runner_up.split(500), labels.split(500)):
-        after, _, done = change_minds(model, part, digits)
+        search = change_minds(model, part, digits)
+        after, done = search.after, search.reached
         size = (after - part).norm(dim=1)
         for multiple in NOISE_MULTIPLES:
             noisy = noise_like(part, size * multiple, generator)

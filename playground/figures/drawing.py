@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 
+from playground.digits.adversarial import SURE
 from playground.digits.digit_map import DigitMap
 from playground.digits.predict import Prediction
 from playground.figures.toolbar import TITLE_PX, TOOLBAR_PX, keep_toolbar_clear
@@ -173,3 +174,36 @@ def _dashed_rectangle(pen: ImageDraw.ImageDraw, corners: tuple[int, int, int, in
         end = min(start + DASH - 1, y1)
         pen.rectangle((x0, start, x0 + 1, end), fill=colour)
         pen.rectangle((x1 - 1, start, x1, end), fill=colour)
+
+
+def mind_change_figure(path: np.ndarray, answer: int, target: int) -> go.Figure:
+    """(steps + 1, 10) probabilities along Change its mind's steps: the digit it read falling,
+    the digit asked for rising, and the line at one half where the steps stop."""
+    steps = np.arange(len(path))
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=steps,
+                y=path[:, digit],
+                name=f"{digit} ({role})",
+                mode="lines+markers" if len(path) <= 40 else "lines",
+                line=dict(color=colour, width=3),
+                hovertemplate=f"step %{{x}}: {digit} at %{{y:.1%}}<extra></extra>",
+            )
+            for digit, role, colour in ((answer, "it read", "#9aa5b1"), (target, "asked for", "#ff4b4b"))
+        ]
+    )
+    figure.add_hline(
+        y=SURE,
+        line=dict(dash="dot", color="#888"),
+        annotation_text="half sure: stop",
+        annotation_position="top left",  # the curves cross at the right end
+    )
+    figure.update_layout(
+        height=260 + TITLE_PX,
+        margin=dict(l=10, r=10, b=10),
+        legend=dict(orientation="h", y=-0.3),
+        xaxis=dict(title="step", rangemode="tozero"),
+        yaxis=dict(title="probability", range=[0, 1.05], tickformat=".0%"),
+    )
+    return keep_toolbar_clear(figure, f"Step by step: {answer} falls, {target} rises")
