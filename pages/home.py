@@ -68,7 +68,8 @@ links = [
     (
         "pages/draw.py",
         "Draw a digit",
-        "A digit or a number, by mouse or finger: your model reads it, and learns your handwriting.",
+        "A digit or a number, by mouse or finger: your model reads it, learns your handwriting, "
+        "and shows how little it takes to change its mind.",
     ),
     ("pages/tensors.py", "Tensors & dtypes", "Every dtype, live from torch: ranges, precision, memory."),
     ("pages/gpu.py", "GPU operations", "Moving tensors to the GPU, and CPU vs GPU timings."),
