@@ -120,6 +120,7 @@ def test_a_model_in_training_mode_is_refused(model):
         (np.zeros((28, 28)), 10, "0 to 9"),
         (np.zeros((28, 28)), -1, "0 to 9"),
         (np.zeros((28, 28)), "3", "0 to 9"),
+        (np.zeros((28, 28)), True, "0 to 9"),
         (np.zeros((27, 28)), 3, "28×28"),
         (np.full((28, 28), np.nan), 3, "28×28"),
     ],
@@ -160,3 +161,21 @@ def test_the_step_by_step_chart_draws_the_two_digits_of_the_path(model):
     assert list(asked.x) == list(range(changed.steps + 1))
     assert read_it.name == "7 (it read)" and asked.name == "3 (asked for)"
     assert figure.layout.shapes[0].y0 == adversarial.SURE  # the line where the steps stop
+
+
+def test_a_model_that_cannot_be_moved_in_the_steps_allowed_is_measured_as_such(model, fake_mnist_dir):
+    from torchvision.datasets import MNIST
+
+    test = MNIST(root=str(fake_mnist_dir), train=False, download=False)
+    frozen = copy.deepcopy(model)
+    with torch.no_grad():  # every weight of the first layer 0: the input no longer matters
+        frozen.hidden[0][0].weight.zero_()
+    right = int(
+        (
+            frozen(data.normalize(test.data[:50].reshape(50, -1).float() / 255)).argmax(1)
+            == test.targets[:50]
+        ).sum()
+    )
+    report = adversarial.measure(frozen, test.data[:50], test.targets[:50])
+    assert report.digits == right and report.reached == 0.0
+    assert np.isnan(report.median_size) and all(share == 0.0 for share in report.noise_changed.values())

@@ -1,5 +1,5 @@
-"""The Draw page's *Change its mind*: the smallest change to the drawing's 28×28 pixels that makes
-the network read another digit, beside random noise of the same size that does not
+"""The Draw page's *Change its mind*: a small change to the drawing's 28×28 pixels that makes the
+network read another digit, beside random noise of the same size that does not
 (`playground.digits.adversarial`)."""
 
 from __future__ import annotations

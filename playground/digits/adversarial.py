@@ -1,5 +1,7 @@
-"""Change its mind: the smallest change to a digit's pixels that makes the network read another
-digit (an *adversarial example*: Szegedy et al. 2014, Goodfellow et al. 2015).
+"""Change its mind: a small change to a digit's pixels that makes the network read another digit
+(an *adversarial example*: Szegedy et al. 2014, Goodfellow et al. 2015). Small, not the smallest:
+the first change found going downhill in short steps, which stop as soon as the network is half
+sure.
 
 Autograd once more, turned round. Training holds the pixels and moves the weights down the
 gradient of the loss; here the weights hold and the pixels move, one short step at a time, down
@@ -138,7 +140,7 @@ def noise_like(before: torch.Tensor, size: torch.Tensor, generator: torch.Genera
 def change_mind(model: MLP, centred: np.ndarray, digit: int, seed: int = 0) -> MindChange:
     """The draw page's question: its 28×28 input (ink 0..1, as `preprocessing` centres it), and
     the digit the visitor wants the network to read."""
-    if not isinstance(digit, int | np.integer) or not 0 <= digit <= 9:
+    if isinstance(digit, bool) or not isinstance(digit, int | np.integer) or not 0 <= digit <= 9:
         raise ValueError(f"a digit is 0 to 9, not {digit!r}")
     pixels = np.asarray(centred, dtype=np.float32)
     if pixels.shape != (28, 28) or not np.isfinite(pixels).all():
@@ -180,7 +182,9 @@ class Report:
 
 def measure(model: MLP, images: torch.Tensor, labels: torch.Tensor, seed: int = 0) -> Report:
     """images: (N, 28, 28) uint8 MNIST digits. In batches of 500: the steps are per image."""
-    ink = images.reshape(len(images), -1).float() / 255.0
+    device = next(model.parameters()).device
+    ink = images.reshape(len(images), -1).to(device).float() / 255.0
+    labels = labels.to(device)
     with torch.inference_mode():
         probabilities = torch.cat([model(data.normalize(b)).exp() for b in ink.split(1000)])
     right = probabilities.argmax(dim=1) == labels
@@ -202,11 +206,12 @@ def measure(model: MLP, images: torch.Tensor, labels: torch.Tensor, seed: int = 
         sizes.append(size[done])
         reached.append(done)
     size, reached = torch.cat(sizes), torch.cat(reached)
+    share = size / ink[reached].norm(dim=1)
     return Report(
         digits=len(ink),
         reached=float(reached.float().mean()),
-        median_size=float(size.median()),
-        median_share_of_digit=float((size / ink[reached].norm(dim=1)).median()),
+        median_size=float(size.median()) if len(size) else float("nan"),  # nan: none was changed
+        median_share_of_digit=float(share.median()) if len(share) else float("nan"),
         noise_changed={m: float(torch.cat(changed).float().mean()) for m, changed in noise_changed.items()},
     )
 
