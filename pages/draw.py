@@ -171,7 +171,16 @@ def explanation(image, drawn) -> None:
 def number_answer(image, lines) -> None:
     source = draw_models.picked_source()
     st.caption(f"Answering: **{source.description}**.")
-    number_reading.number_answer(source, image, lines, under_digits=offer_the_one_digit_pad)
+    number_reading.number_answer(source, image, lines, under_digits=under_the_digits)
+
+
+def under_the_digits(digits: list[number.ReadDigit]) -> None:
+    offer_the_one_digit_pad(digits)
+    teach_panel.keep_number(digits, open_lesson=open_the_one_digit_tab)
+
+
+def open_the_one_digit_tab() -> None:
+    st.session_state["draw_mode"] = "One digit"
 
 
 def offer_the_one_digit_pad(digits: list[number.ReadDigit]) -> None:

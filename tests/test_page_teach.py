@@ -4,6 +4,7 @@ are, a lesson, the taught model answering, and a second visitor's lesson waiting
 import threading
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from playground.hosting import shared
@@ -110,3 +111,57 @@ def test_without_mnist_on_the_server_a_lesson_cannot_start_and_says_why(page_wit
     keep_as(at, 7)
     assert at.button(key="teach_go").disabled
     assert any("training digits are not on this server" in c.value for c in at.caption)
+
+
+def test_a_misread_number_is_kept_digit_by_digit_with_the_number_typed(draw_page):
+    from tests.drawings import draw_number
+
+    at = draw_page
+    at.session_state["draw_mode"] = "A number"
+    at.run()
+    ink, _ = draw_number([1, 7, 4])
+    put_on_the_canvas(at, as_picture(ink, "transparent"), "number")
+    at.run()
+    assert not at.exception and answer(at) == "174"
+    assert at.text_input(key="teach_number").value == "174"  # what it read, offered
+    keep = at.button(key="teach_keep_number")
+    assert keep.label == "Keep these 3 digits"
+
+    at.text_input(key="teach_number").set_value("17").run()  # one digit short: nothing kept
+    at.button(key="teach_keep_number").click().run()
+    assert not at.exception and "teach_examples" not in at.session_state
+    assert at.warning[0].value.startswith("Nothing kept: the page found 3 digits and “17” has 2")
+
+    at.text_input(key="teach_number").set_value("1 7 9").run()  # as the visitor says it is
+    at.button(key="teach_keep_number").click().run()
+    assert not at.exception
+    assert [digit for _, digit in at.session_state["teach_examples"]] == [1, 7, 9]
+    assert at.success[0].value == "Kept 3 digits (3 of 30 in all)."
+    assert at.button(key="teach_keep_number").label == "Kept" and at.button(key="teach_keep_number").disabled
+
+    at.button(key="teach_open").click().run()  # the lesson, on the one-digit tab
+    assert not at.exception and at.session_state["draw_mode"] == "One digit"
+    assert any("Your drawings** (3 of 30: 1 × 1, 1 × 7, 1 × 9)" in m.value for m in at.markdown)
+    assert any("under the 1 it misreads" in m.value for m in at.markdown)  # the 4 kept as 9
+    assert at.button(key="teach_go").label == "Teach it these 3"
+
+
+def test_a_number_with_more_digits_than_a_lesson_has_room_for_keeps_what_fits(draw_page):
+    from tests.drawings import draw_number
+
+    at = draw_page
+    at.session_state["teach_examples"] = [(torch.zeros(784), 1)] * 28
+    at.session_state["draw_mode"] = "A number"
+    at.run()
+    ink, _ = draw_number([1, 7, 4])
+    put_on_the_canvas(at, as_picture(ink, "transparent"), "number")
+    at.run()
+    at.button(key="teach_keep_number").click().run()
+    assert not at.exception and len(at.session_state["teach_examples"]) == 30
+    said = "Kept 2 digits (30 of 30 in all); a lesson takes 30, so the last digit was left out."
+    assert at.success[0].value == said
+    put_on_the_canvas(at, as_picture(draw_number([7, 1])[0], "transparent"), "number")  # another number
+    at.run()
+    at.button(key="teach_keep_number").click().run()
+    assert not at.exception and len(at.session_state["teach_examples"]) == 30
+    assert "as many as a lesson takes" in at.warning[0].value

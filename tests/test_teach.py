@@ -116,3 +116,29 @@ def test_on_real_mnist_a_right_lesson_costs_little_and_a_wrong_one_costs_the_one
     assert right.mnist_before > 0.99
     assert abs(right.mnist_after - right.mnist_before) < 0.005
     assert wrong.mnist_after < wrong.mnist_before - 0.02
+
+
+@pytest.mark.parametrize(
+    ("typed", "count", "digits"), [("174", 3, [1, 7, 4]), (" 1 7 4 ", 3, [1, 7, 4]), ("0", 1, [0])]
+)
+def test_a_number_typed_for_the_number_pads_digits_labels_them(typed, count, digits):
+    assert teach.number_labels(typed, count) == digits
+
+
+@pytest.mark.parametrize(
+    ("typed", "count", "why"),
+    [
+        ("", 3, "type the number the 3 digits make"),
+        ("   ", 2, "type the number the 2 digits make"),
+        ("17a", 3, "digits 0–9 only"),
+        ("1.7", 2, "digits 0–9 only"),
+        ("١٧", 2, "digits 0–9 only"),  # Arabic-Indic digits: str.isdigit says yes, int() would read them
+        ("17", 3, "found 3 digits and “17” has 2"),
+        ("1745", 3, "found 3 digits and “1745” has 4"),
+        ("12", 1, "found 1 digit and"),
+        ("7" * 200, 3, "too long"),
+    ],
+)
+def test_a_number_that_cannot_label_the_digits_is_refused_with_what_to_type(typed, count, why):
+    with pytest.raises(teach.LessonError, match=why):
+        teach.number_labels(typed, count)

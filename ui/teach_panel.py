@@ -4,11 +4,13 @@ teaching booth, one visitor at a time, and answers from then on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 import torch
 
 from playground.core import checkpoint, data
-from playground.digits import predict, preprocessing, teach
+from playground.digits import number, predict, preprocessing, teach
 from playground.hosting import shared
 from playground.hosting.booth import Busy
 from ui import draw_models, drawing_pad, inline, session
@@ -17,6 +19,10 @@ EXAMPLES_KEY = "teach_examples"  # [(model input (784,), digit)], oldest first
 # {"source": the taught ModelSource, "lesson": teach.Lesson, "base": the ModelSource taught}; the
 # model picker (draw_models) reads it too
 LESSON_KEY = "teach_lesson"
+NUMBER_KEY = "teach_number"  # what the visitor typed: the number the digits on the number pad make
+NUMBER_FOR_KEY = "teach_number_for"  # the number pad's digits it was offered for
+NUMBER_KEPT_KEY = "teach_number_kept"  # the digits last kept from the number pad (kept once only)
+NUMBER_SAID_KEY = "teach_number_said"  # ("kept" | "refused", what the last Keep did)
 WAIT_FOR_TURN_S = 60.0  # a lesson takes a second or two (5 s beside a run); a line of ten, a minute
 
 INTRO = (
@@ -225,3 +231,65 @@ def _lesson(state: dict) -> None:
 
 def _unlearn() -> None:
     st.session_state.pop(LESSON_KEY, None)  # the picker, finding its choice gone, picks the best
+
+
+def keep_number(digits: list[number.ReadDigit], open_lesson: Callable[[], None]) -> None:
+    """On the number tab, under its digits: keep them all for a lesson, each with the digit the
+    visitor types (the number as read is offered). `open_lesson` opens the one-digit tab, where
+    the lesson is."""
+    inputs = [d.processed.model_input for d in digits]
+    signature = hash(b"".join(x.numpy().tobytes() for x in inputs))
+    if st.session_state.get(NUMBER_FOR_KEY) != signature:  # a new number: offer what it read
+        st.session_state[NUMBER_FOR_KEY] = signature
+        st.session_state[NUMBER_KEY] = "".join(str(d.prediction.digit) for d in digits)
+        st.session_state.pop(NUMBER_SAID_KEY, None)
+    kept = st.session_state.get(NUMBER_KEPT_KEY) == signature
+    st.caption(
+        "Misread? Type the number it is and keep its digits for a lesson (*Teach it your "
+        "handwriting*, on the *One digit* tab):"
+    )
+    row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
+    row.text_input("The number it is", key=NUMBER_KEY, max_chars=2 * number.MAX_DIGITS, width=220)
+    row.button(
+        "Kept" if kept else ("Keep it" if len(inputs) == 1 else f"Keep these {len(inputs)} digits"),
+        icon=":material/add:",
+        key="teach_keep_number",
+        on_click=_keep_number,
+        args=(inputs, signature),
+        disabled=kept,
+    )
+    said = st.session_state.get(NUMBER_SAID_KEY)
+    if said is None:
+        return
+    outcome, text = said
+    if outcome == "refused":
+        st.warning(text)
+        return
+    st.success(text)
+    if st.button("Open the lesson", icon=":material/school:", key="teach_open", on_click=open_lesson):
+        st.rerun()  # a click reruns the number's fragment only: the whole page must rerun for the tab
+
+
+def _keep_number(inputs: list[torch.Tensor], signature: int) -> None:
+    try:
+        digits = teach.number_labels(st.session_state.get(NUMBER_KEY) or "", len(inputs))
+    except teach.LessonError as err:
+        st.session_state[NUMBER_SAID_KEY] = ("refused", f"Nothing kept: {err}.")
+        return
+    examples = st.session_state.setdefault(EXAMPLES_KEY, [])
+    room = max(teach.MAX_EXAMPLES - len(examples), 0)
+    if room == 0:
+        st.session_state[NUMBER_SAID_KEY] = (
+            "refused",
+            f"Nothing kept: you have kept {teach.MAX_EXAMPLES} drawings, as many as a lesson takes "
+            "(*Forget my drawings*, on the *One digit* tab, makes room).",
+        )
+        return
+    examples.extend((x.clone(), digit) for x, digit in list(zip(inputs, digits))[:room])
+    kept, left = min(room, len(inputs)), max(len(inputs) - room, 0)
+    text = f"Kept {kept} digit{'s' if kept != 1 else ''} ({len(examples)} of {teach.MAX_EXAMPLES} in all)"
+    if left:
+        last = "the last digit was" if left == 1 else f"the last {left} were"
+        text += f"; a lesson takes {teach.MAX_EXAMPLES}, so {last} left out"
+    st.session_state[NUMBER_SAID_KEY] = ("kept", text + ".")
+    st.session_state[NUMBER_KEPT_KEY] = signature

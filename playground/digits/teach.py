@@ -66,6 +66,22 @@ def check_examples(inputs: torch.Tensor, digits: torch.Tensor) -> None:
         raise LessonError("a drawing holds values that are not numbers")
 
 
+def number_labels(text: str, count: int) -> list[int]:
+    """The digits a visitor typed for a number whose `count` digits the page found: "1 274" →
+    [1, 2, 7, 4]. Spaces are ignored; anything else raises LessonError saying what to type."""
+    if len(text) > 4 * 12:  # a number on the pad has at most 12 digits (number.MAX_DIGITS)
+        raise LessonError(f"that is too long for a number of {count} digits")
+    typed = "".join(text.split())
+    if not typed:
+        raise LessonError(f"type the number the {count} digits make")
+    if not (typed.isascii() and typed.isdigit()):
+        raise LessonError(f"type digits 0–9 only: “{typed[:20]}” has other characters")
+    if len(typed) != count:
+        found = f"the page found {count} digit{'s' if count > 1 else ''}"
+        raise LessonError(f"{found} and “{typed[:20]}” has {len(typed)}: type one for each")
+    return [int(c) for c in typed]
+
+
 def teach(
     model: MLP,
     config: RunConfig,
