@@ -99,6 +99,18 @@ def test_the_steps_are_bounded_and_a_digit_out_of_reach_says_so(model):
     assert read(model, search.after[0].numpy().reshape(28, 28)).argmax() == 7
 
 
+def test_a_digit_not_reached_in_the_steps_allowed_says_so_and_keeps_its_path(model):
+    changed = adversarial.change_mind(model, centred(7), 3, max_steps=2)
+    assert not changed.reached and changed.steps == 2 and changed.path.shape == (3, 10)
+    assert changed.probabilities.argmax() == 7 and changed.path[-1, 3] < adversarial.SURE
+    frozen = copy.deepcopy(model)
+    with torch.no_grad():  # the input no longer matters: no step can reach any digit
+        frozen.hidden[0][0].weight.zero_()
+    other = (int(read(frozen, centred(7)).argmax()) + 1) % 10  # a digit it does not read
+    asked_too_much = adversarial.change_mind(frozen, centred(7), other, max_steps=10**6)
+    assert not asked_too_much.reached and asked_too_much.steps == adversarial.MAX_STEPS  # the bound holds
+
+
 def test_the_model_that_visitors_share_is_not_written_to(model):
     before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
     adversarial.change_mind(model, centred(4), 9)

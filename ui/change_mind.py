@@ -85,8 +85,8 @@ def _verdict(changed: adversarial.MindChange, answer: int) -> None:
     ) + f" ({noisy.max():.0%} sure)"
     if not changed.reached:
         st.markdown(
-            f"In {changed.steps} steps it did not come to read {target} (it gives {target} "
-            f"{now[target]:.0%} now, and the steps stop there): this network holds on to its {answer}."
+            f"In {changed.steps} steps it did not come to read {target}: after them it gives {target} "
+            f"{now[target]:.0%}, and the steps stop there. This network holds on to its {answer}."
         )
         return
     article = "an" if answer == 8 else "a"

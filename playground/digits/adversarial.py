@@ -137,7 +137,9 @@ def noise_like(before: torch.Tensor, size: torch.Tensor, generator: torch.Genera
     return noisy
 
 
-def change_mind(model: MLP, centred: np.ndarray, digit: int, seed: int = 0) -> MindChange:
+def change_mind(
+    model: MLP, centred: np.ndarray, digit: int, seed: int = 0, max_steps: int = MAX_STEPS
+) -> MindChange:
     """The draw page's question: its 28×28 input (ink 0..1, as `preprocessing` centres it), and
     the digit the visitor wants the network to read."""
     if isinstance(digit, bool) or not isinstance(digit, int | np.integer) or not 0 <= digit <= 9:
@@ -146,7 +148,9 @@ def change_mind(model: MLP, centred: np.ndarray, digit: int, seed: int = 0) -> M
     if pixels.shape != (28, 28) or not np.isfinite(pixels).all():
         raise ValueError(f"the network reads 28×28 finite pixels, not an array of shape {pixels.shape}")
     before = torch.from_numpy(pixels.reshape(1, -1)).clamp(0, 1)
-    search = change_minds(model, before, torch.tensor([int(digit)]), keep_path=True)
+    search = change_minds(
+        model, before, torch.tensor([int(digit)]), max_steps=min(max_steps, MAX_STEPS), keep_path=True
+    )
     after = search.after
     weight = next(model.parameters())
     noisy = noise_like(
