@@ -203,7 +203,8 @@ def test_weights_show_while_it_trains_and_the_draw_page_answers_with_the_latest_
     if not train_page_drawn(page):
         # Twice in the whole suite on the loaded 2-core machine (never alone), the switch left
         # the train page half drawn: its title or nothing, no buttons, the address still /draw;
-        # a third time the Draw page stayed (a click lost to a fragment's timer: ui/streamlit_fixes.py).
+        # the Draw page also stayed, the train page's settings in the address (the server ran it);
+        # one way to lose the click is fixed (ui/streamlit_fixes.py), this one is not found.
         # A reload draws it whole, the run found again, as a person would do (README, *Many users*).
         titles = page.locator("h1").all_inner_texts()
         warnings.warn(f"the page switch left {page.url} half drawn (titles {titles}): reloaded", stacklevel=1)
