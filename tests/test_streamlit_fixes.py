@@ -3,6 +3,9 @@ fragment timer's request from the page the browser still shows."""
 
 import types
 
+import pytest
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests
 
 from tests.harness import ROOT
@@ -57,17 +60,48 @@ def test_the_fix_changes_nothing_else():
     assert first._rerun_data.page_script_hash == DRAW and first._rerun_data.fragment_id_queue == ["f"]
 
 
-def test_a_page_run_installs_it_once(fake_mnist_dir, monkeypatch):
+@pytest.mark.parametrize(
+    ("fragment", "asked", "session", "stale"),
+    [
+        ("f", DRAW, TRAIN, True),  # the Draw page's timer, the session now on the train page
+        ("f", TRAIN, TRAIN, False),  # a fragment of the page the session is on
+        ("", DRAW, TRAIN, False),  # a click on another page: a full rerun, never dropped
+        ("f", "", TRAIN, False),  # the page not named: left to Streamlit
+        ("f", DRAW, "", False),  # the session's page not known yet
+    ],
+)
+def test_only_a_fragments_rerun_from_another_page_is_stale(fragment, asked, session, stale):
+    assert streamlit_fixes.is_stale_fragment_rerun(fragment, asked, session) is stale
+
+
+def test_the_session_drops_a_timer_of_the_page_it_left_and_passes_on_the_rest(monkeypatch):
+    streamlit_fixes.install()
+    passed_on = []
+    monkeypatch.setattr(AppSession.request_rerun, "original", lambda session, state: passed_on.append(state))
+    on_train = types.SimpleNamespace(_client_state=ClientState(page_script_hash=TRAIN))
+    timer = ClientState(fragment_id="f", page_script_hash=DRAW, is_auto_rerun=True)
+    AppSession.request_rerun(on_train, timer)
+    assert passed_on == []  # dropped: it would have run the Draw page after the train page
+    own_timer = ClientState(fragment_id="g", page_script_hash=TRAIN, is_auto_rerun=True)
+    click = ClientState(page_script_hash=DRAW)  # back to the Draw page: a full rerun
+    for state in (own_timer, click, None):
+        AppSession.request_rerun(on_train, state)
+    assert passed_on == [own_timer, click, None]
+
+
+def test_a_page_run_installs_both_once(fake_mnist_dir, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    streamlits_own = getattr(
-        ScriptRequests._request_rerun_locked, "original", ScriptRequests._request_rerun_locked
-    )
-    monkeypatch.setattr(ScriptRequests, "_request_rerun_locked", streamlits_own)  # as a new server has it
+    fold = ScriptRequests._request_rerun_locked
+    request = AppSession.request_rerun
+    monkeypatch.setattr(ScriptRequests, "_request_rerun_locked", getattr(fold, "original", fold))
+    monkeypatch.setattr(AppSession, "request_rerun", getattr(request, "original", request))
     monkeypatch.delattr(ScriptRequests, streamlit_fixes.INSTALLED, raising=False)
+    monkeypatch.delattr(AppSession, streamlit_fixes.DROPS, raising=False)  # as a new server has them
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
     AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    fix = ScriptRequests._request_rerun_locked
-    assert fix.original is streamlits_own and getattr(ScriptRequests, streamlit_fixes.INSTALLED)
-    streamlit_fixes.keep_page_switches()
-    assert ScriptRequests._request_rerun_locked is fix  # not wrapped twice
+    fixes = ScriptRequests._request_rerun_locked, AppSession.request_rerun
+    assert fixes[0].original is getattr(fold, "original", fold)
+    assert fixes[1].original is getattr(request, "original", request)
+    streamlit_fixes.install()
+    assert (ScriptRequests._request_rerun_locked, AppSession.request_rerun) == fixes  # not wrapped twice

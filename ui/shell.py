@@ -23,8 +23,8 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 def run_inside_app() -> None:
     """Call first in every page: in the one run Streamlit starts a page without app.py, run app.py
     instead (it calls st.navigation, which ends the v1 mode, and runs this page) and stop. Also
-    installs, once per process, the fix in `streamlit_fixes` (a click on a page lost to a timer)."""
-    streamlit_fixes.keep_page_switches()
+    installs, once per process, the fixes in `streamlit_fixes` (a click on a page undone by a timer)."""
+    streamlit_fixes.install()
     if not PagesManager.uses_pages_directory:
         return
     code = compile(APP.read_text(), str(APP), "exec")
