@@ -203,8 +203,8 @@ def test_weights_show_while_it_trains_and_the_draw_page_answers_with_the_latest_
     if not train_page_drawn(page):
         # Twice in the whole suite on the loaded 2-core machine (never alone), the switch left
         # the train page half drawn: its title or nothing, no buttons, the address still /draw;
-        # the Draw page also stayed, the train page's settings in the address (the server ran it);
-        # one way to lose the click is fixed (ui/streamlit_fixes.py), this one is not found.
+        # the Draw page also stayed, its address /draw: two ways a timer of the Draw page undid the
+        # click are fixed (ui/streamlit_fixes.py); the reload stays for anything else of the kind.
         # A reload draws it whole, the run found again, as a person would do (README, *Many users*).
         titles = page.locator("h1").all_inner_texts()
         warnings.warn(f"the page switch left {page.url} half drawn (titles {titles}): reloaded", stacklevel=1)
