@@ -1,4 +1,5 @@
-"""Autograd: the tutorial's example computed live, its grad_fn graph, then-and-now, a playground."""
+"""Autograd: the tutorial's example computed live, its grad_fn graph, then-and-now, a playground,
+and one training step of the real network seen through autograd."""
 
 import pandas as pd
 import streamlit as st
@@ -9,6 +10,7 @@ shell.run_inside_app()
 
 from playground import figures
 from playground.lessons import autograd
+from ui import backprop_panel
 
 st.title("🔁 Autograd")
 st.markdown(
@@ -93,3 +95,6 @@ else:
     )
     with st.expander("This example's graph"):
         st.graphviz_chart(autograd.graph_dot(r.graph), alt="Autograd graph of the example")
+
+# --- at full size ------------------------------------------------------------------------------
+backprop_panel.panel()

@@ -1,0 +1,185 @@
+"""The Autograd page's *backward() on the tutorial network*: one training step of a real network on
+64 of MNIST's test digits, seen through autograd (playground.lessons.backprop)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from playground import figures
+from playground.core import data
+from playground.core.config import RunConfig
+from playground.digits import predict
+from playground.figures.inside import change_picture, ink_picture
+from playground.lessons import backprop
+from ui import inline, session
+
+LAST_KEY = "bp_last"  # the last question and its answer: reused while the question is the same
+SHOWN_PULLS = 8
+
+
+def panel() -> None:
+    st.subheader("At full size: backward() on the tutorial network")
+    st.markdown(
+        "Training is the example above, bigger: `out` is the mean loss of a batch of 64 digits "
+        "and `x` is every weight of the network. One `loss.backward()` fills each weight's "
+        "`.grad`; the optimizer then moves the weights against it. Here is one such step, on a "
+        "copy of the network you pick (dropout off, so that the same batch gives the same step)."
+    )
+    if not data.is_available(session.data_dir()):
+        st.caption("MNIST's test digits are not on this server, so there is no batch to show.")
+        return
+    images, labels = data.load_test_images(session.data_dir())
+    sources = {s.key: s for s in _sources()}
+    left, right = st.columns(2)
+    key = left.selectbox("Network", list(sources), format_func=lambda k: sources[k].label, key="bp_model")
+    source = sources.get(key) or next(iter(sources.values()))
+    batches = len(labels) // backprop.BATCH
+    number = right.slider("Which 64 test digits", 1, batches, 1, key="bp_batch", format="batch %d")
+    start = (number - 1) * backprop.BATCH
+    batch = slice(start, start + backprop.BATCH)
+    step = _step(source, number, images[batch], labels[batch])
+
+    _overview(step)
+    _by_hand(step)
+    _pulls(step, images[batch])
+    st.plotly_chart(figures.lessons.layer_gradient_figure(step.layers), key="bp_layers")
+    st.caption(
+        "Each layer's gradient is far smaller than its weights: one step changes a network a "
+        "little, and training takes thousands. Train a run with *Sigmoid* and several layers, "
+        "pick it here, and see the gradient shrink layer by layer towards the input."
+    )
+    _pushes(step)
+    _optimizers(step)
+
+
+def _sources() -> list[predict.ModelSource]:
+    """This session's runs, the shipped model, and a network as a run starts it."""
+    fresh = predict.ModelSource(
+        key="untrained",
+        label="Untrained tutorial network (as a run starts)",
+        description="the tutorial's network before any training",
+        model=_untrained(),
+        config=RunConfig(),
+    )
+    return predict.model_sources(session.run_history().trained()) + [fresh]
+
+
+@st.cache_resource(show_spinner=False)
+def _untrained():
+    return backprop.untrained()
+
+
+def _step(source: predict.ModelSource, number: int, images: torch.Tensor, labels: torch.Tensor):
+    """The step, or its answer from the last run when nothing asked has changed: any widget of the
+    page reruns it, and a step of the widest network takes about 0.1 s."""
+    last = st.session_state.get(LAST_KEY)  # (model, batch, answer): the model itself, not its id,
+    if last is None or last[0] is not source.model or last[1] != number:  # which a new one may reuse
+        inputs = data.normalize(images.reshape(len(images), -1))
+        last = (source.model, number, backprop.one_step(source.model, inputs, labels))
+        st.session_state[LAST_KEY] = last
+    return last[2]
+
+
+def _overview(step: backprop.Backprop) -> None:
+    loss, right, check = st.columns(3)
+    loss.metric("loss of this batch", f"{step.loss:.3g}")
+    right.metric("read right", f"{step.right} of {step.batch}")
+    check.metric("output layer: max |autograd − by hand|", f"{step.by_hand_difference:.1g}")
+
+
+def _by_hand(step: backprop.Backprop) -> None:
+    with st.expander("The output layer's gradient, by hand"):
+        st.markdown(
+            "The output layer computes z = h·Wᵀ + b from the last hidden layer's h; the loss is "
+            "the mean over the batch of −log softmax(z) at each digit's label. Differentiating "
+            "by hand, with δ the batch's softmax minus each digit's one-hot label, over B:"
+        )
+        st.latex(
+            r"\delta = \frac{\mathrm{softmax}(z) - \mathrm{onehot}(y)}{B},\qquad"
+            r"\frac{\partial\,\mathrm{loss}}{\partial W} = \delta^{\top} h,\qquad"
+            r"\frac{\partial\,\mathrm{loss}}{\partial b} = \textstyle\sum_{\text{batch}} \delta"
+        )
+        st.markdown(
+            f"Worked out so from the same forward pass, they match `output.weight.grad` and "
+            f"`output.bias.grad` to within {step.by_hand_difference:.1g}: float32's rounding."
+        )
+
+
+def _pulls(step: backprop.Backprop, images: torch.Tensor) -> None:
+    st.markdown("**Which digits pull the weights**")
+    strongest = step.pulls[:SHOWN_PULLS]
+    inline.image(
+        [_enlarged(images[p.index]) for p in strongest],
+        caption=[_pull_caption(p) for p in strongest],
+        width=70,
+    )
+    sure = [p for p in step.pulls if p.probability >= 0.99]
+    wrong = [p for p in step.pulls if p.read_as != p.label]
+    parts = []
+    if sure:
+        parts.append(f"the {len(sure)} it reads at least 99% sure of pull {_share(sure)} of it")
+    if wrong:
+        parts.append(f"the {len(wrong)} it reads wrong {_share(wrong)}")
+    summary = "; ".join(parts) if parts else "no digit stands out yet"
+    st.caption(
+        "Each digit's row of δ is its softmax minus its label: a digit read surely right adds "
+        "almost nothing to the gradient, a wrong one adds the most. Above, the batch's strongest "
+        f"pulls, with each one's share of the output layer's δ; {summary}. A trained network "
+        "learns from what it still gets wrong."
+    )
+
+
+def _pull_caption(p: backprop.Pull) -> str:
+    read = f"{p.label}" if p.read_as == p.label else f"{p.label} read {p.read_as}"
+    return f"{read} · {p.share:.0%}"
+
+
+def _share(pulls: list[backprop.Pull]) -> str:
+    return f"{sum(p.share for p in pulls):.0%}"
+
+
+def _enlarged(image: torch.Tensor):
+    picture = ink_picture(image.numpy() / 255.0)
+    return picture.repeat(3, axis=0).repeat(3, axis=1)
+
+
+def _pushes(step: backprop.Backprop) -> None:
+    st.markdown("**Where the step pushes the first layer**")
+    inline.image(
+        [change_picture(push.numpy(), 84) for push in step.pushes],
+        caption=[f"unit {unit}" for unit in step.pushed_units],
+        width=84,
+    )
+    st.caption(
+        "Minus the gradient of the first-layer units with the largest gradient, each unit's 784 "
+        "weights as its 28×28 picture: red where the step raises a weight (the unit will respond "
+        "more to ink there), blue where it lowers one. The digits that pull hardest show through: "
+        "each unit learns a little of what this batch still gets wrong."
+    )
+
+
+def _optimizers(step: backprop.Backprop) -> None:
+    st.markdown(f"**One step with that gradient** (the batch's loss was {step.loss:.3g})")
+    st.table(
+        pd.DataFrame(
+            [
+                {
+                    "optimizer": s.name,
+                    "moves each weight by": s.rule,
+                    "median change": f"{s.median_change:.2g}",
+                    "largest change": f"{s.largest_change:.2g}",
+                    "loss after": f"{s.loss_after:.3g}",
+                }
+                for s in step.steps
+            ]
+        ),
+        hide_index=True,
+    )
+    st.caption(
+        "Plain gradient descent moves each weight in proportion to its gradient, so the few large "
+        "gradients make most of the change. A fresh Adam divides each gradient by its own size "
+        "(the square root of its running mean square), so its first step moves nearly every "
+        "weight by the same learning rate, large gradient or small."
+    )
