@@ -181,6 +181,7 @@ def under_the_digits(digits: list[number.ReadDigit]) -> None:
 
 def open_the_one_digit_tab() -> None:
     st.session_state["draw_mode"] = "One digit"
+    teach_panel.bring_into_view()
 
 
 def offer_the_one_digit_pad(digits: list[number.ReadDigit]) -> None:

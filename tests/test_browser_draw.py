@@ -284,6 +284,40 @@ def test_a_model_taught_ones_as_sevens_reads_the_next_one_as_seven(browser, app_
     context.close()
 
 
+def test_open_the_lesson_brings_the_lesson_into_view_on_a_phone(browser, app_url):
+    """A number's digits kept on the number tab, then *Open the lesson*: the one-digit tab opens
+    with the lesson in view, not the pad and the answer, which fill a phone's first screens."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(f"{app_url}/draw?mode=number")
+        wait_for_app(page)
+        for x in (80, 220):
+            draw(page, [(x, 25), (x, 75), (x, 125)])  # two ones
+            wait_for_app(page)
+        wait_until(lambda: answer(page) == "11", what="the model to read 11")
+        number = page.get_by_label("The number it is")
+        number.fill("77")
+        number.press("Enter")
+        wait_for_app(page)
+        page.get_by_role("button", name="Keep these 2 digits").click()
+        page.get_by_role("button", name="Open the lesson").click()
+        header = page.locator(".st-key-teach_panel summary")
+        header.wait_for()
+
+        def lesson_in_view() -> bool:
+            box = header.bounding_box()
+            return box is not None and 60 <= box["y"] <= page.viewport_size["height"] / 2
+
+        wait_until(lesson_in_view, what="the lesson scrolled into view")
+        expect(page.get_by_role("button", name="Teach it these 2")).to_be_visible()
+        assert not pad_in_view(page)  # the window moved past the pad to the lesson
+        assert_no_exception(page)
+    finally:
+        context.close()
+
+
 # "2" and "6" on the number pad (320 × 150). The six starts at the pad's top-right corner and
 # heads down-left: where the canvas's invisible toolbar used to take a finger's touch.
 TWO = [(18, 52), (30, 32), (48, 25), (66, 35), (68, 58), (50, 90), (20, 132), (45, 132), (76, 132)]

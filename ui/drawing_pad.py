@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # raises outside `streamlit run`/AppTest: pages only
 
 from playground.digits import canvas_png, preprocessing, strokes
+from ui import scroll
 
 
 @dataclass(frozen=True)
@@ -65,40 +66,18 @@ def _toolbar_hider():
     return st.components.v2.component("playground_hide_canvas_toolbar", js=_HIDE_TOOLBAR_JS)
 
 
-# Scrolls the pad's canvas to the middle of the window, once, when mounted: after a button far
-# below the pad (Teach it's *Keep it*) clears it for the next drawing, on a phone the pad is
-# screens away. The new canvas mounts a moment later, and the page's redraw that follows can
-# move or interrupt a scroll (seen on a loaded machine), so it looks again every 200 ms, scrolling
-# while the pad is out of view, until the pad has stayed in view for a second (or 30 s passed).
-_SCROLL_TO_PAD_JS = """
-export default function () {
-  let tries = 0, settled = 0;
-  const look = () => {
-    const hosts = [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')];
-    const pad = hosts.find((host) => host.shadowRoot && host.shadowRoot.querySelector('canvas'));
-    if (pad) {
-      const box = pad.getBoundingClientRect();
-      const middle = (box.top + box.bottom) / 2;  // a pad taller than the window: its middle
-      const inView = (box.top >= 0 && box.bottom <= window.innerHeight) ||
-        (box.height > window.innerHeight && middle >= 0 && middle <= window.innerHeight);
-      settled = inView ? settled + 1 : 0;
-      if (!inView) pad.scrollIntoView({ block: 'center' });
-    }
-    if (settled < 5 && tries++ < 150) setTimeout(look, 200);
-  };
-  look();
-}
-"""
-
-
-@functools.cache
-def _pad_scroller():
-    return st.components.v2.component("playground_scroll_to_pad", js=_SCROLL_TO_PAD_JS)
+# The pad's canvas lives in its component's shadow root: the host whose shadow holds a canvas.
+_FIND_PAD = (
+    "[...document.querySelectorAll('[data-testid=\"stBidiComponentIsolated\"]')]"
+    ".find((host) => host.shadowRoot && host.shadowRoot.querySelector('canvas'))"
+)
 
 
 def bring_into_view(pad: Pad) -> None:
-    """Scroll the window to the pad on the page's next run (from a button's callback)."""
-    st.session_state[pad.key("scroll_to")] = st.session_state.get(pad.key("scroll_to"), 0) + 1
+    """Scroll the window to the pad on the page's next run (from a button's callback): after a
+    button far below the pad (Teach it's *Keep it*) clears it for the next drawing, on a phone
+    the pad is screens away."""
+    scroll.request(pad.key("pad"))
 
 
 @dataclass(frozen=True)
@@ -167,9 +146,7 @@ def drawing(pad: Pad) -> np.ndarray | None:
     buttons.button("Clear", on_click=clear, args=(pad,), icon=":material/delete:", key=pad.key("clear"))
     with buttons:  # its empty element, last in the row, leaves no gap in the column
         _toolbar_hider()(key=pad.key("toolbar_hider"))
-        scroll = st.session_state.get(pad.key("scroll_to"))
-        if scroll:  # a new key each time: mounted anew, it scrolls again
-            _pad_scroller()(key=pad.key(f"scroller_{scroll}"))
+        scroll.here(pad.key("pad"), _FIND_PAD)
     st.slider("Pen width (px)", 8, 36, pad.stroke, key=pad.key("stroke"), help=pad.pen_help)
     try:
         png = canvas.image_bytes  # not canvas.image_data, which decodes any size a browser sends

@@ -13,8 +13,9 @@ from playground.core import checkpoint, data
 from playground.digits import number, predict, preprocessing, teach
 from playground.hosting import shared
 from playground.hosting.booth import Busy
-from ui import draw_models, drawing_pad, inline, session
+from ui import draw_models, drawing_pad, inline, scroll, session
 
+PANEL_KEY = "teach_panel"  # the panel's container: where *Open the lesson* scrolls to
 EXAMPLES_KEY = "teach_examples"  # [(model input (784,), digit)], oldest first
 # {"source": the taught ModelSource, "lesson": teach.Lesson, "base": the ModelSource taught}; the
 # model picker (draw_models) reads it too
@@ -38,7 +39,8 @@ def panel(pad: drawing_pad.Pad, source: predict.ModelSource, drawing: predict.Cl
     examples = st.session_state.get(EXAMPLES_KEY, [])
     lesson = st.session_state.get(LESSON_KEY)
     opened = bool(examples or lesson)
-    with st.expander("Teach it your handwriting", icon=":material/school:", expanded=opened):
+    panel = st.container(key=PANEL_KEY)
+    with panel.expander("Teach it your handwriting", icon=":material/school:", expanded=opened):
         st.caption(INTRO)
         if drawing is not None:
             _keep_row(pad, drawing)
@@ -51,6 +53,14 @@ def panel(pad: drawing_pad.Pad, source: predict.ModelSource, drawing: predict.Cl
             _teach_button(source, examples)
         if lesson:
             _lesson(lesson)
+    with panel:  # after the expander: its empty element leaves no gap inside it
+        scroll.here(PANEL_KEY, scroll.keyed(PANEL_KEY), block="start")
+
+
+def bring_into_view() -> None:
+    """Scroll the window to the panel on the page's next run (from a button's callback): on a
+    phone it is screens below the pad and the answer."""
+    scroll.request(PANEL_KEY)
 
 
 def _keep_row(pad: drawing_pad.Pad, drawing: predict.Classification) -> None:
