@@ -55,4 +55,14 @@ def test_autograd_page(page, app_url):
     # one step right on the x slider (1.0 → 1.5): autograd now says 3/2 · 3.5
     page.get_by_role("slider").first.press("ArrowRight")
     expect(value).to_have_text("5.25")
+    # At full size: one step of a real network, and a gradient that vanishes through sigmoid layers
+    check = page.locator("[data-testid='stMetric']").filter(has_text="max |by hand − autograd|")
+    assert float(check.locator("[data-testid='stMetricValue']").inner_text()) < 1e-6
+    network = page.locator(".st-key-bp_model input").first
+    network.scroll_into_view_if_needed()  # a click alone, at the window's edge, opened no list here
+    network.click()
+    page.keyboard.type("Sigmoid")  # as a visitor can: the list narrows to that one network
+    page.locator("[role=option]", has_text="Sigmoid, no BatchNorm").wait_for()
+    page.keyboard.press("Enter")
+    page.get_by_text("Here it vanishes towards the input").wait_for()
     assert_no_exception(page)

@@ -32,6 +32,8 @@ def panel() -> None:
         return
     images, labels = data.load_test_images(session.data_dir())
     sources = {s.key: s for s in _sources()}
+    if st.session_state.get("bp_model") not in sources:  # a run deleted since it was picked
+        st.session_state.pop("bp_model", None)
     left, right = st.columns(2)
     key = left.selectbox("Network", list(sources), format_func=lambda k: sources[k].label, key="bp_model")
     source = sources.get(key) or next(iter(sources.values()))
@@ -45,30 +47,34 @@ def panel() -> None:
     _by_hand(step)
     _pulls(step, images[batch])
     st.plotly_chart(figures.lessons.layer_gradient_figure(step.layers), key="bp_layers")
-    st.caption(
-        "Each layer's gradient is far smaller than its weights: one step changes a network a "
-        "little, and training takes thousands. Train a run with *Sigmoid* and several layers, "
-        "pick it here, and see the gradient shrink layer by layer towards the input."
-    )
+    st.caption(_layers_caption(step.layers))
     _pushes(step)
     _optimizers(step)
 
 
+# Networks as a run starts them: the tutorial's, and one whose gradient vanishes towards the input
+# (the sigmoid's slope is at most ¼, and nothing rescales the layers' outputs).
+UNTRAINED = {
+    "untrained": ("Untrained tutorial network (as a run starts)", RunConfig()),
+    "untrained_sigmoid": (
+        "Untrained: 4 layers of 256, Sigmoid, no BatchNorm",
+        RunConfig(hidden=(256,) * 4, dropout=(0.0,) * 4, activation="sigmoid", batchnorm=False),
+    ),
+}
+
+
 def _sources() -> list[predict.ModelSource]:
-    """This session's runs, the shipped model, and a network as a run starts it."""
-    fresh = predict.ModelSource(
-        key="untrained",
-        label="Untrained tutorial network (as a run starts)",
-        description="the tutorial's network before any training",
-        model=_untrained(),
-        config=RunConfig(),
-    )
-    return predict.model_sources(session.run_history().trained()) + [fresh]
+    """This session's runs, the shipped model, and networks as a run starts them."""
+    fresh = [
+        predict.ModelSource(key, label, "a network before any training", _untrained(key), config)
+        for key, (label, config) in UNTRAINED.items()
+    ]
+    return predict.model_sources(session.run_history().trained()) + fresh
 
 
 @st.cache_resource(show_spinner=False)
-def _untrained():
-    return backprop.untrained()
+def _untrained(key: str):
+    return backprop.untrained(UNTRAINED[key][1])
 
 
 def _step(source: predict.ModelSource, number: int, images: torch.Tensor, labels: torch.Tensor):
@@ -86,7 +92,33 @@ def _overview(step: backprop.Backprop) -> None:
     loss, right, check = st.columns(3)
     loss.metric("loss of this batch", f"{step.loss:.3g}")
     right.metric("read right", f"{step.right} of {step.batch}")
-    check.metric("output layer: max |autograd − by hand|", f"{step.by_hand_difference:.1g}")
+    check.metric(
+        "max |by hand − autograd|",
+        f"{step.by_hand_difference:.1g}",
+        help="The largest difference between the output layer's gradient worked out by hand (below) "
+        "and autograd's, over its weights and bias.",
+    )
+
+
+def _layers_caption(layers: list[backprop.LayerGradient]) -> str:
+    text = (
+        "Each layer's gradient is far smaller than its weights: one step changes a network a "
+        "little, and training takes thousands. "
+    )
+    shrink = backprop.vanishing(layers)
+    if shrink is None:
+        return text
+    if shrink >= 3:
+        return text + (
+            f"Here it vanishes towards the input: the first hidden layer's gradient is {shrink:,.0f}× "
+            "smaller than the last hidden layer's, so the layers nearest the pixels learn slowest. "
+            "ReLU (its slope is 1, the sigmoid's at most ¼) or BatchNorm (it rescales each layer's "
+            "output) each keeps a gradient from vanishing so; the tutorial's network has both."
+        )
+    return text + (
+        "Its hidden layers' gradients are of one size. Pick *Untrained: 4 layers of 256, Sigmoid, "
+        "no BatchNorm* to see a gradient vanish towards the input."
+    )
 
 
 def _by_hand(step: backprop.Backprop) -> None:
@@ -123,11 +155,15 @@ def _pulls(step: backprop.Backprop, images: torch.Tensor) -> None:
     if wrong:
         parts.append(f"the {len(wrong)} it reads wrong {_share(wrong)}")
     summary = "; ".join(parts) if parts else "no digit stands out yet"
+    moral = (
+        "A trained network learns from what it still gets wrong."
+        if sure
+        else "Before training it is sure of nothing, so every digit pulls about alike."
+    )
     st.caption(
         "Each digit's row of δ is its softmax minus its label: a digit read surely right adds "
         "almost nothing to the gradient, a wrong one adds the most. Above, the batch's strongest "
-        f"pulls, with each one's share of the output layer's δ; {summary}. A trained network "
-        "learns from what it still gets wrong."
+        f"pulls, with each one's share of the output layer's δ; {summary}. {moral}"
     )
 
 

@@ -118,6 +118,16 @@ def one_step(model: MLP, inputs: torch.Tensor, labels: torch.Tensor) -> Backprop
     )
 
 
+def vanishing(layers: list[LayerGradient]) -> float | None:
+    """How many times smaller the first hidden layer's typical gradient is than the last hidden
+    layer's (None with fewer than two hidden layers): far above 1, the gradient vanishes on its
+    way back to the input."""
+    hidden = layers[:-1]
+    if len(hidden) < 2 or hidden[0].gradient_size == 0:
+        return None
+    return hidden[-1].gradient_size / hidden[0].gradient_size
+
+
 def output_gradient_by_hand(
     log_probs: torch.Tensor, labels: torch.Tensor, hidden: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
