@@ -73,7 +73,12 @@ links = [
     ),
     ("pages/tensors.py", "Tensors & dtypes", "Every dtype, live from torch: ranges, precision, memory."),
     ("pages/gpu.py", "GPU operations", "Moving tensors to the GPU, and CPU vs GPU timings."),
-    ("pages/autograd.py", "Autograd", "The tutorial's z = 3(x+2)², step by step, with the graph."),
+    (
+        "pages/autograd.py",
+        "Autograd",
+        "The tutorial's z = 3(x+2)², step by step, with the graph; then one training step of the "
+        "real network, and which digits its gradient comes from.",
+    ),
 ]
 for i, (path, label, blurb) in enumerate(links):
     with cols[i % 3]:
