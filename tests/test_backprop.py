@@ -202,6 +202,24 @@ def test_the_page_shows_a_step_of_the_network_picked(monkeypatch, fake_mnist_dir
     assert not at.exception
 
 
+def test_a_runs_results_open_a_step_of_that_run(monkeypatch, fake_mnist_dir, no_time_cap, batch):
+    """Train, then *One training step of it* under the results of the first of two runs: the Autograd
+    page opens with that run picked, not the latest."""
+    from tests.test_page_train import button, open_train, train_until_done
+
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(fake_mnist_dir))
+    at = open_train(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), epochs="1", hidden="32")
+    at, first = train_until_done(at)
+    at, _ = train_until_done(at)
+    at.selectbox(key="results_run").set_value(first.id).run()
+    at.session_state["results_tab"] = "Architecture"
+    button(at, "One training step of it, seen through autograd").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="bp_model").value == f"run:{first.id}"
+    inputs, labels = batch
+    assert _metric(at, "loss of this batch") == f"{backprop.one_step(first.model, inputs, labels).loss:.3g}"
+
+
 def test_the_page_says_so_when_mnist_is_not_on_the_server(monkeypatch, tmp_path):
     at = _autograd_page(monkeypatch, tmp_path / "empty")
     assert any("no batch to show" in c.value for c in at.caption)

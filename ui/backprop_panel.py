@@ -13,14 +13,18 @@ from playground.core.config import RunConfig
 from playground.digits import predict
 from playground.figures.inside import change_picture, ink_picture
 from playground.lessons import backprop
-from ui import inline, session
+from ui import inline, scroll, session
 
 LAST_KEY = "bp_last"  # the last question and its answer: reused while the question is the same
+NEXT_KEY = "bp_model_next"  # a network another page asked to show (a key of _sources)
+PANEL_KEY = "bp_panel"  # the section's heading: where a visitor sent from a run's results lands
 SHOWN_PULLS = 8
 
 
 def panel() -> None:
-    st.subheader("At full size: backward() on the tutorial network")
+    with st.container(key=PANEL_KEY):
+        st.subheader("At full size: backward() on the tutorial network")
+        scroll.here(PANEL_KEY, scroll.keyed(PANEL_KEY), block="start")  # when another page sent us
     st.markdown(
         "Training is the example above, bigger: `out` is the mean loss of a batch of 64 digits "
         "and `x` is every weight of the network. One `loss.backward()` fills each weight's "
@@ -32,6 +36,8 @@ def panel() -> None:
         return
     images, labels = data.load_test_images(session.data_dir())
     sources = {s.key: s for s in _sources()}
+    if st.session_state.get(NEXT_KEY) in sources:
+        st.session_state["bp_model"] = st.session_state.pop(NEXT_KEY)
     if st.session_state.get("bp_model") not in sources:  # a run deleted since it was picked
         st.session_state.pop("bp_model", None)
     left, right = st.columns(2)
@@ -61,6 +67,14 @@ UNTRAINED = {
         RunConfig(hidden=(256,) * 4, dropout=(0.0,) * 4, activation="sigmoid", batchnorm=False),
     ),
 }
+
+
+def open_with(key: str) -> None:
+    """Go to the Autograd page with the network `key` ("run:<id>") picked (the picker's own state
+    belongs to that page, so the choice waits under a key of its own)."""
+    st.session_state[NEXT_KEY] = key
+    scroll.request(PANEL_KEY)  # the section is at the page's end
+    st.switch_page("pages/autograd.py")
 
 
 def _sources() -> list[predict.ModelSource]:
@@ -158,7 +172,7 @@ def _pulls(step: backprop.Backprop, images: torch.Tensor) -> None:
     moral = (
         "A trained network learns from what it still gets wrong."
         if sure
-        else "Before training it is sure of nothing, so every digit pulls about alike."
+        else "It is sure of none of them yet, so the pull is spread over many digits."
     )
     st.caption(
         "Each digit's row of δ is its softmax minus its label: a digit read surely right adds "

@@ -12,7 +12,7 @@ from playground.core import checkpoint
 from playground.core.config import RunConfig
 from playground.core.model import architecture_rows, parameter_count
 from playground.hosting.runs import RunHistory, RunRecord
-from ui import inline
+from ui import backprop_panel, inline
 from ui.first_layer import first_layer
 from ui.ideal_digits import found_for, ideal_digits
 
@@ -56,6 +56,8 @@ def results(history: RunHistory) -> None:
     with architecture_tab:
         st.table(pd.DataFrame(architecture_rows(record.config)), hide_index=True)  # to read: no toolbar
         st.caption(export.summary(record.config))
+        if st.button("One training step of it, seen through autograd", icon="🔁", key="results_backprop"):
+            backprop_panel.open_with(f"run:{record.id}")
 
 
 def _mistakes(record: RunRecord) -> None:
