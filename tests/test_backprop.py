@@ -202,6 +202,15 @@ def test_the_page_shows_a_step_of_the_network_picked(monkeypatch, fake_mnist_dir
     assert not at.exception
 
 
+def test_a_batch_number_outside_the_slider_is_not_taken(monkeypatch, fake_mnist_dir):
+    """A stranger's browser can send any number for the slider: the server keeps to its range."""
+    at = _autograd_page(monkeypatch, fake_mnist_dir)
+    first = _metric(at, "loss of this batch")
+    for number in (10**9, 0, -5):
+        at.slider(key="bp_batch").set_value(number).run()
+        assert not at.exception and _metric(at, "loss of this batch") == first
+
+
 def test_a_runs_results_open_a_step_of_that_run(monkeypatch, fake_mnist_dir, no_time_cap, batch):
     """Train, then *One training step of it* under the results of the first of two runs: the Autograd
     page opens with that run picked, not the latest."""
