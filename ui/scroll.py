@@ -8,12 +8,12 @@ import functools
 
 import streamlit as st
 
-# Scrolls the target into view, once per request. The target may mount a moment
-# later (a canvas), and the page's redraw that follows can move or interrupt a scroll (seen on a
-# loaded machine), so it looks again every 200 ms, scrolling while the target is out of view, until
-# it has stayed in view for a second, 30 s have passed, or the visitor scrolls, taps or types (a
-# test that drew on the pad and went on to the panel below within that second was pulled back).
-# FIND is a JavaScript expression: the element.
+# Scrolls the target into view, once per request. The target may mount a moment later (a canvas),
+# and the page's redraw that follows can move or interrupt a scroll (seen on a loaded machine), so
+# it looks again every 200 ms, scrolling while the target is out of view, until it has stayed in
+# view for a second, 30 s have passed, or the visitor scrolls, taps or types (a test that drew on
+# the pad and went on to the panel below within that second was pulled back). FIND is a
+# JavaScript expression that finds the element; BLOCK is "center" or "start".
 _SCROLL_JS = """
 export default function ({ data }) {
   // Once per request, should the component be mounted again with the same request.

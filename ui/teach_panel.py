@@ -39,8 +39,8 @@ def panel(pad: drawing_pad.Pad, source: predict.ModelSource, drawing: predict.Cl
     examples = st.session_state.get(EXAMPLES_KEY, [])
     lesson = st.session_state.get(LESSON_KEY)
     opened = bool(examples or lesson)
-    panel = st.container(key=PANEL_KEY)
-    with panel.expander("Teach it your handwriting", icon=":material/school:", expanded=opened):
+    box = st.container(key=PANEL_KEY)
+    with box.expander("Teach it your handwriting", icon=":material/school:", expanded=opened):
         st.caption(INTRO)
         if drawing is not None:
             _keep_row(pad, drawing)
@@ -53,7 +53,7 @@ def panel(pad: drawing_pad.Pad, source: predict.ModelSource, drawing: predict.Cl
             _teach_button(source, examples)
         if lesson:
             _lesson(lesson)
-    with panel:  # after the expander: its empty element leaves no gap inside it
+    with box:  # after the expander: its empty element leaves no gap inside it
         scroll.here(PANEL_KEY, scroll.keyed(PANEL_KEY), block="start")
 
 

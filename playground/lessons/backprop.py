@@ -22,6 +22,14 @@ BATCH = 64  # the tutorial's batch size
 SGD_LR = 0.1  # plain gradient descent, at a rate that moves a batch's loss visibly in one step
 ADAM_LR = 1e-3  # the tutorial's
 PUSHED_UNITS = 8  # first-layer units shown, those with the largest gradient
+# The optimizers whose first step is shown (each fresh), and how that step moves a weight, in words
+OPTIMIZERS = {
+    "SGD": (lambda params: torch.optim.SGD(params, lr=SGD_LR), f"−{SGD_LR:g} × its gradient"),
+    "Adam": (
+        lambda params: torch.optim.Adam(params, lr=ADAM_LR),
+        f"about −{ADAM_LR:g} × its gradient's sign",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -112,8 +120,8 @@ def one_step(model: MLP, inputs: torch.Tensor, labels: torch.Tensor) -> Backprop
         pushed_units=strongest.tolist(),
         pushes=-first[strongest].reshape(-1, 28, 28).clone(),
         steps=[
-            _step_with(model, gradients, inputs, labels, "SGD", f"−{SGD_LR:g} × its gradient"),
-            _step_with(model, gradients, inputs, labels, "Adam", f"about −{ADAM_LR:g} × its gradient's sign"),
+            _step_with(model, gradients, inputs, labels, name, make, rule)
+            for name, (make, rule) in OPTIMIZERS.items()
         ],
     )
 
@@ -176,16 +184,14 @@ def _pulls(log_probs: torch.Tensor, labels: torch.Tensor) -> list[Pull]:
     return sorted(pulls, key=lambda p: -p.share)
 
 
-def _step_with(model, gradients, inputs, labels, name: str, rule: str) -> OptimizerStep:
-    """One step of a fresh optimizer on another copy of `model`, with the gradient found above."""
+def _step_with(model, gradients, inputs, labels, name: str, make, rule: str) -> OptimizerStep:
+    """One step of a fresh optimizer (`make(parameters)`) on another copy of `model`, with the
+    gradient found above."""
     net = _student(model)
     before = [p.detach().clone() for p in net.parameters()]
     for parameter, gradient in zip(net.parameters(), gradients):
         parameter.grad = gradient.clone()
-    if name == "SGD":
-        torch.optim.SGD(net.parameters(), lr=SGD_LR).step()
-    else:
-        torch.optim.Adam(net.parameters(), lr=ADAM_LR).step()
+    make(net.parameters()).step()
     changes = torch.cat([(p.detach() - b).abs().flatten() for p, b in zip(net.parameters(), before)])
     with torch.no_grad():
         loss_after = float(F.nll_loss(net(inputs), labels))
