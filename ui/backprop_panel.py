@@ -39,7 +39,9 @@ def panel() -> None:
         "Training is the example above, bigger: `out` is the mean loss of a batch of 64 digits "
         "and `x` is every weight of the network. One `loss.backward()` fills each weight's "
         "`.grad`; the optimizer then moves the weights against it. Here is one such step, on a "
-        "copy of the network you pick (dropout off, so that the same batch gives the same step)."
+        "copy of the network you pick (dropout off, so that the same batch gives the same step), "
+        "with MNIST's test digits: training takes its batches from the training digits, by the "
+        "same arithmetic."
     )
     if not data.is_available(session.data_dir()):
         st.caption("MNIST's test digits are not on this server, so there is no batch to show.")
