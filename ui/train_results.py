@@ -56,7 +56,11 @@ def results(history: RunHistory) -> None:
     with architecture_tab:
         st.table(pd.DataFrame(architecture_rows(record.config)), hide_index=True)  # to read: no toolbar
         st.caption(export.summary(record.config))
-        if st.button("One training step of it, seen through autograd", icon="🔁", key="results_backprop"):
+        if st.button(
+            "One training step of it, seen through autograd",
+            icon=":material/account_tree:",
+            key="results_backprop",
+        ):
             backprop_panel.open_with(f"run:{record.id}")
 
 
